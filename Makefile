@@ -1,0 +1,36 @@
+# ethnet developer entry points. Both targets work on a fresh clone: they build .venv first.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+TOOLS  := .tools
+
+.PHONY: demo test lint unit anvil clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+# anvil, a real Ethereum node shipped inside an npm package; the genesis tests load into it
+$(TOOLS)/node_modules/.bin/anvil:
+	npm install --silent --no-audit --no-fund --prefix $(TOOLS) @foundry-rs/anvil-linux-amd64@1.7.1
+
+anvil: $(TOOLS)/node_modules/.bin/anvil
+
+lint: $(STAMP)
+	$(BIN)/ruff check generator tests
+	$(BIN)/ruff format --check generator tests
+	$(BIN)/mypy
+
+unit: $(STAMP) anvil
+	ETHNET_ANVIL=$(abspath $(TOOLS)/node_modules/.bin/anvil) $(BIN)/pytest -q
+
+test: lint unit
+
+demo: $(STAMP)
+	@bash scripts/demo.sh $(BIN)/ethnet
+
+clean:
+	rm -rf $(VENV) $(TOOLS) build dist generator/*.egg-info

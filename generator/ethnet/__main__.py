@@ -1,0 +1,5 @@
+"""``python -m ethnet`` runs the command line."""
+
+from ethnet.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,1 @@
+"""network.yaml: the typed model, its JSON Schema, and loading with located errors."""
