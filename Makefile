@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 TOOLS  := .tools
 
-.PHONY: demo test lint unit anvil clean
+.PHONY: demo test lint unit anvil schema clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -31,6 +31,11 @@ test: lint unit
 
 demo: $(STAMP)
 	@bash scripts/demo.sh $(BIN)/ethnet
+
+# regenerate the JSON Schema shipped in the package after changing the model
+schema: $(STAMP)
+	$(BIN)/python -c 'from ethnet.spec.schema import network_schema, schema_text; \
+	  open("generator/ethnet/spec/network.schema.json", "w").write(schema_text(network_schema()))'
 
 clean:
 	rm -rf $(VENV) $(TOOLS) build dist generator/*.egg-info

@@ -29,7 +29,7 @@ def parse_address(text: str) -> bytes:
     All-lowercase and all-uppercase forms carry no checksum and are accepted as they are;
     a mixed-case form must match its EIP-55 checksum, since a mismatch means a typo.
     """
-    if not isinstance(text, str) or not _ADDRESS_HEX.match(text):
+    if not isinstance(text, str) or not _ADDRESS_HEX.fullmatch(text):
         raise InvalidAddressError(f"not an address (0x followed by 40 hex digits): {text!r}")
     digits = text[2:] if text.startswith("0x") else text
     raw = bytes.fromhex(digits)

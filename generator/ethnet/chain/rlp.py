@@ -6,11 +6,13 @@ bytes (zero is the empty string), as Ethereum's scalars are.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TypeAlias
 
 from ethnet.errors import EncodingError
 
-Item: TypeAlias = bytes | int | list["Item"]
+# Sequence (covariant) so a decoded item can be encoded again without a cast.
+Item: TypeAlias = bytes | int | Sequence["Item"]
 Decoded: TypeAlias = bytes | list["Decoded"]
 
 _SHORT = 55
@@ -29,7 +31,7 @@ def encode(item: Item) -> bytes:
         if len(data) == 1 and data[0] < 0x80:
             return data
         return _length_prefix(len(data), 0x80) + data
-    if isinstance(item, list):
+    if isinstance(item, list | tuple):
         payload = b"".join(encode(child) for child in item)
         return _length_prefix(len(payload), 0xC0) + payload
     raise TypeError(f"cannot RLP-encode {type(item).__name__}")

@@ -25,7 +25,7 @@ def _fail(message: str) -> PydanticCustomError:
 def _dns_label(value: str) -> str:
     if len(value) > LABEL_MAX:
         raise _fail(f"must be at most {LABEL_MAX} characters, got {len(value)}")
-    if not DNS1123_LABEL.match(value):
+    if not DNS1123_LABEL.fullmatch(value):
         raise _fail(
             f"{value!r} is not a DNS-1123 label: lowercase letters, digits and '-', "
             "starting and ending with a letter or digit"
@@ -35,7 +35,7 @@ def _dns_label(value: str) -> str:
 
 def _dns1035_label(value: str) -> str:
     _dns_label(value)
-    if not DNS1035_LABEL.match(value):
+    if not DNS1035_LABEL.fullmatch(value):
         raise _fail(f"{value!r} must start with a lowercase letter (it prefixes Service names)")
     return value
 
@@ -134,7 +134,7 @@ FLOATING_TAGS = frozenset({"latest", "stable", "main", "master", "nightly", "dev
 
 
 def _image(value: str) -> str:
-    match = IMAGE_REFERENCE.match(value)
+    match = IMAGE_REFERENCE.fullmatch(value)
     if not match:
         raise _fail(f"{value!r} is not an image reference such as 'registry/name:1.2.3'")
     tag, digest = match["tag"], match["digest"]
@@ -162,7 +162,7 @@ QUANTITY = re.compile(r"^[0-9]+(\.[0-9]+)?(m|k|Ki|Mi|Gi|Ti|Pi|Ei|M|G|T|P|E)?$")
 def _quantity(value: Any) -> str:
     if isinstance(value, int) and not isinstance(value, bool):
         value = str(value)
-    if not isinstance(value, str) or not QUANTITY.match(value):
+    if not isinstance(value, str) or not QUANTITY.fullmatch(value):
         raise _fail(f"{value!r} is not a Kubernetes quantity such as '500m', '2Gi' or '4'")
     return value
 
@@ -181,7 +181,7 @@ _BRANCH = re.compile(r"^[A-Za-z0-9._/-]+$")
 def _branch(value: str) -> str:
     # The subset of `git check-ref-format --branch` rules a branch name can break here.
     if (
-        not _BRANCH.match(value)
+        not _BRANCH.fullmatch(value)
         or value.startswith(("/", "-", "."))
         or value.endswith(("/", ".", ".lock"))
         or ".." in value
@@ -200,7 +200,7 @@ _GIT_URL = re.compile(r"^(https://|http://|ssh://|file://|git@[^:\s]+:)\S+$")
 
 
 def _git_url(value: str) -> str:
-    if not _GIT_URL.match(value):
+    if not _GIT_URL.fullmatch(value):
         raise _fail(f"{value!r} is not a git URL (https://, ssh://, git@host:path or file://)")
     return value
 

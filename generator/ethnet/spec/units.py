@@ -7,7 +7,7 @@ Balances accept what people write in genesis files: ``"1000000 ether"``, ``"5 gw
 from __future__ import annotations
 
 import re
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal, InvalidOperation, localcontext
 
 UINT256_MAX = 2**256 - 1
 UINT64_MAX = 2**64 - 1
@@ -23,6 +23,7 @@ UNITS: dict[str, int] = {
     "ether": 10**18,
 }
 
+_MAX_DIGITS = 100  # uint256 has 78 decimal digits; anything longer is too large anyway
 _HEX = re.compile(r"^0x[0-9a-fA-F]+$")
 _DECIMAL = re.compile(r"^[0-9][0-9_]*$")
 _AMOUNT = re.compile(r"^(?P<number>[0-9][0-9_]*(\.[0-9_]+)?)\s*(?P<unit>[A-Za-z]+)$")
@@ -38,9 +39,9 @@ def parse_uint(value: object, *, maximum: int, what: str) -> int:
         raise QuantityError(f"{what} must be a number, got {value!r}")
     if isinstance(value, int):
         number = value
-    elif isinstance(value, str) and _HEX.match(value):
+    elif isinstance(value, str) and _HEX.fullmatch(value):
         number = int(value, 16)
-    elif isinstance(value, str) and _DECIMAL.match(value):
+    elif isinstance(value, str) and _DECIMAL.fullmatch(value):
         number = int(value.replace("_", ""))
     else:
         raise QuantityError(f"{what} must be a decimal or 0x-hex integer, got {value!r}")
@@ -53,15 +54,21 @@ def parse_uint(value: object, *, maximum: int, what: str) -> int:
 
 def parse_wei(value: object) -> int:
     """Parse a balance into wei: an integer (decimal or 0x-hex) or ``<amount> <unit>``."""
-    if isinstance(value, str) and (match := _AMOUNT.match(value.strip())):
+    text = value.strip() if isinstance(value, str) else ""
+    if not text.lower().startswith("0x") and (match := _AMOUNT.fullmatch(text)):
         unit = match["unit"].lower()
         if unit not in UNITS:
             known = ", ".join(UNITS)
             raise QuantityError(f"unknown unit {match['unit']!r} in {value!r} (known: {known})")
-        try:
-            amount = Decimal(match["number"].replace("_", "")) * UNITS[unit]
-        except InvalidOperation as exc:  # pragma: no cover - the regex admits only digits
-            raise QuantityError(f"not a number: {value!r}") from exc
+        digits = match["number"].replace("_", "")
+        if len(digits) > _MAX_DIGITS:
+            raise QuantityError(f"balance {value!r} exceeds 2^256-1 wei")
+        # Exact decimal arithmetic: the default 28-digit context would round large balances.
+        with localcontext(prec=2 * _MAX_DIGITS):
+            try:
+                amount = Decimal(digits) * UNITS[unit]
+            except InvalidOperation as exc:  # pragma: no cover - the regex admits only digits
+                raise QuantityError(f"not a number: {value!r}") from exc
         if amount != amount.to_integral_value():
             raise QuantityError(f"{value!r} is not a whole number of wei")
         wei = int(amount)
