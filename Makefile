@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 TOOLS  := .tools
 
-.PHONY: demo test lint unit anvil schema clean
+.PHONY: demo test lint unit tools schema clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -13,18 +13,21 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $(STAMP)
 
-# anvil, a real Ethereum node shipped inside an npm package; the genesis tests load into it
-$(TOOLS)/node_modules/.bin/anvil:
-	npm install --silent --no-audit --no-fund --prefix $(TOOLS) @foundry-rs/anvil-linux-amd64@1.7.1
+# npm packages the tests use as real, independent implementations: anvil (an Ethereum node)
+# and @linode/kubeseal-encrypt (a SealedSecrets encryptor)
+NPM_TOOLS := @foundry-rs/anvil-linux-amd64@1.7.1 @linode/kubeseal-encrypt@1.0.1
+$(TOOLS)/.installed-stamp: Makefile
+	npm install --silent --no-audit --no-fund --prefix $(TOOLS) $(NPM_TOOLS)
+	touch $@
 
-anvil: $(TOOLS)/node_modules/.bin/anvil
+tools: $(TOOLS)/.installed-stamp
 
 lint: $(STAMP)
 	$(BIN)/ruff check generator tests
 	$(BIN)/ruff format --check generator tests
 	$(BIN)/mypy
 
-unit: $(STAMP) anvil
+unit: $(STAMP) tools
 	ETHNET_ANVIL=$(abspath $(TOOLS)/node_modules/.bin/anvil) $(BIN)/pytest -q
 
 test: lint unit

@@ -1,14 +1,9 @@
-"""A real Ethereum node for tests: anvil from the npm package @foundry-rs/anvil-linux-amd64.
-
-``make test`` installs it into .tools/ and passes its path in ETHNET_ANVIL. Run alone, the
-tests install it themselves when npm exists, and are skipped with the reason when it doesn't.
-"""
+"""A real Ethereum node for tests: anvil, from the npm package @foundry-rs/anvil-linux-amd64
+(found or installed by tests.npm_tools.require_anvil)."""
 
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import socket
 import subprocess
 import time
@@ -17,42 +12,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
-
-ANVIL_PACKAGE = "@foundry-rs/anvil-linux-amd64@1.7.1"
-TOOLS = Path(__file__).resolve().parents[2] / ".tools"
-
-
-def find_or_install_anvil() -> tuple[Path | None, str]:
-    """The anvil binary, installing it with npm if needed; or None and the reason."""
-    configured = os.environ.get("ETHNET_ANVIL")
-    if configured:
-        path = Path(configured)
-        return (path, "") if path.is_file() else (None, f"ETHNET_ANVIL={configured} missing")
-    binary = TOOLS / "node_modules" / ".bin" / "anvil"
-    if binary.is_file():
-        return binary, ""
-    npm = shutil.which("npm")
-    if npm is None:
-        return None, "npm is not installed, so anvil (an npm package) cannot be installed"
-    proc = subprocess.run(
-        [
-            npm,
-            "install",
-            "--silent",
-            "--no-audit",
-            "--no-fund",
-            "--prefix",
-            str(TOOLS),
-            ANVIL_PACKAGE,
-        ],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-    if proc.returncode != 0 or not binary.is_file():
-        return None, f"npm install {ANVIL_PACKAGE} failed: {proc.stderr.strip()[-300:]}"
-    return binary, ""
 
 
 def _free_port() -> int:

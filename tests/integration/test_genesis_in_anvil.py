@@ -7,7 +7,6 @@ implementation), sends it and reads the receipt.
 
 from __future__ import annotations
 
-import os
 import random
 import time
 
@@ -19,7 +18,8 @@ from ethnet.chain.genesis import genesis_json
 from ethnet.chain.keys import PrivateKey
 from ethnet.spec.genesis import environment_genesis
 from ethnet.spec.loader import parse_network
-from tests.integration.anvil import find_or_install_anvil, running_anvil
+from tests.integration.anvil import running_anvil
+from tests.npm_tools import require_anvil
 from tests.spec.helpers import network_yaml
 
 pytestmark = pytest.mark.slow
@@ -27,13 +27,7 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture(scope="module")
 def anvil_binary():
-    binary, reason = find_or_install_anvil()
-    if binary is None:
-        if os.environ.get("CI") or os.environ.get("ETHNET_ANVIL"):
-            pytest.fail(f"CI must run the anvil tests: {reason}")
-        print(f"SKIPPED anvil tests: {reason}")
-        pytest.skip(reason)
-    return binary
+    return require_anvil()
 
 
 @pytest.mark.parametrize("profile", ["besu-qbft", "geth-clique"])
