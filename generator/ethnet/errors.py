@@ -94,3 +94,11 @@ class EncodingError(EthnetError, ValueError):
 
 class RepositoryError(EthnetError, FileNotFoundError):
     """A network repository is missing a file ethnet needs."""
+
+
+class SealingError(EthnetError, ValueError):
+    """A certificate, sealing key or SealedSecret that cannot be used."""
+
+
+class UnsealError(EthnetError, ValueError):
+    """No given key could decrypt a SealedSecret item."""

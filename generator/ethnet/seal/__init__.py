@@ -1,0 +1,1 @@
+"""Sealed Secrets: the controller's hybrid encryption, certificates, SealedSecret objects."""
