@@ -1,0 +1,1 @@
+"""The network repository on disk: files, YAML emission, kustomize, key material."""
