@@ -62,3 +62,28 @@ def golden(request: pytest.FixtureRequest) -> Callable[[str, str], None]:
         assert text == path.read_text(encoding="utf-8"), f"output differs from {path}"
 
     return check
+
+
+class SeededRng:
+    """A pinned ``rng`` for code that takes one: SHA-256 of a seed and a counter."""
+
+    def __init__(self, seed: str) -> None:
+        self.seed = seed.encode()
+        self.counter = 0
+
+    def __call__(self, count: int) -> bytes:
+        import hashlib
+
+        out = b""
+        while len(out) < count:
+            out += hashlib.sha256(self.seed + self.counter.to_bytes(8, "big")).digest()
+            self.counter += 1
+        return out[:count]
+
+
+@pytest.fixture(scope="session")
+def sealing_key():
+    """An RSA sealing key made at run time (2048 bits for speed; none is ever committed)."""
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    return rsa.generate_private_key(public_exponent=65537, key_size=2048)

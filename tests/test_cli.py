@@ -79,7 +79,7 @@ def test_genesis_refuses_bad_validators_and_writes_nothing(run_cli, tmp_path):
     cases = [
         (["--validator", "0x1234"], "not an address"),
         (_validator_args(2), "asks for 4 validator(s) in 'dev', got 2"),
-        ([], "no validator addresses given"),
+        ([], "overlays/dev/generated/keys.yaml not found"),
         (["--validator", "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAeD"] * 4, "checksum"),
     ]
     for args, message in cases:
