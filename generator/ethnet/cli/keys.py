@@ -22,7 +22,7 @@ from ethnet.cli.common import (
 )
 from ethnet.errors import EthnetError
 from ethnet.repo.emit import dump
-from ethnet.repo.environment import ensure_keys
+from ethnet.repo.environment import ensure_keys, load_certificate
 from ethnet.repo.files import write_private_file
 from ethnet.repo.layout import ethnet_home, is_inside
 from ethnet.repo.sealing_key import init_sealing_key
@@ -128,6 +128,7 @@ def _keys_generate(args: argparse.Namespace) -> int:
     environments = list(network.environment_names) if args.all else [args.env]
     for environment in environments:
         require_environment(network, environment)
+        load_certificate(repo, environment, now())  # every certificate usable before any work
     for environment in environments:
         try:
             changes, warnings = ensure_keys(
