@@ -23,7 +23,7 @@ from cryptography.hazmat.primitives import serialization
 from ethnet.chain import rlp
 from ethnet.chain.keystore import decrypt_keystore
 from ethnet.chain.nodekey import parse_besu_node_key, parse_geth_node_key
-from ethnet.seal.certs import load_private_keys
+from ethnet.seal.recovery import load_private_keys
 from ethnet.seal.sealedsecret import unseal
 from tests.e2e.helpers import Workspace, load_all_yaml, load_yaml, secret_items, workspace
 

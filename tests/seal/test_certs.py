@@ -33,11 +33,11 @@ from ethnet.seal.certs import (
     controller_key_secret,
     fingerprint,
     generate_sealing_key,
-    load_private_keys,
     load_sealing_certificate,
     private_key_pem,
     public_key_pem,
 )
+from ethnet.seal.recovery import load_private_keys
 
 NOW = datetime(2026, 5, 1, 12, 0, 0, tzinfo=UTC)
 SOURCE = "clusters/prod/sealing-cert.pem"

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
+from ruamel.yaml import YAML
 
 from ethnet.errors import UnsealError
 from ethnet.seal.crypto import hybrid_decrypt
@@ -124,3 +125,26 @@ def test_ethnet_unseals_kubeseal_encrypt_output(
     )
     with pytest.raises(UnsealError, match="no key could decrypt secret"):
         unseal(strict, [rsa_key_2048])
+
+
+def test_ethnet_unseal_command_opens_kubeseal_encrypt_output(
+    tmp_path: Path, rsa_key_2048: rsa.RSAPrivateKey, run_cli
+) -> None:
+    from ethnet.repo.emit import dump
+    from ethnet.seal.certs import private_key_pem
+
+    sealed = _kubeseal_encrypt(tmp_path, rsa_key_2048.public_key(), "payments", VALUES)
+    doc = sealed_secret(
+        name="from-node", namespace="payments", scope=Scope.NAMESPACE_WIDE, encrypted_data=sealed
+    )
+    (tmp_path / "sealed.yaml").write_text(dump(doc))
+    key = tmp_path / "controller-key.pem"  # made at run time, removed with tmp_path
+    key.write_bytes(private_key_pem(rsa_key_2048))
+    key.chmod(0o600)
+
+    result = run_cli("unseal", tmp_path / "sealed.yaml", "--key", key)
+
+    assert result.code == 0, result.err
+    secret = YAML(typ="safe").load(result.out)
+    assert secret["metadata"] == {"name": "from-node", "namespace": "payments"}
+    assert {k: base64.b64decode(v).decode() for k, v in secret["data"].items()} == VALUES

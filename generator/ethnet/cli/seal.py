@@ -25,7 +25,8 @@ from ethnet.errors import EthnetError
 from ethnet.repo.emit import dump, dump_all
 from ethnet.repo.environment import load_certificate, read_yaml_file
 from ethnet.repo.files import read_private_file, write_atomically, write_private_file
-from ethnet.seal.certs import SealingCertificate, load_private_keys, load_sealing_certificate
+from ethnet.seal.certs import SealingCertificate, load_sealing_certificate
+from ethnet.seal.recovery import load_private_keys
 from ethnet.seal.scope import Scope
 from ethnet.seal.sealedsecret import (
     merge_items,

@@ -1,4 +1,4 @@
-"""Sealed Secrets controller keys: the sealing certificate, new key pairs, recovery keys.
+"""Sealed Secrets controller keys: the sealing certificate and new key pairs.
 
 What the upstream code does, and what we copy (bitnami-labs/sealed-secrets):
 
@@ -12,8 +12,8 @@ What the upstream code does, and what we copy (bitnami-labs/sealed-secrets):
 - ``controller.writeKey`` stores each key as a ``kubernetes.io/tls`` Secret labelled
   ``sealedsecrets.bitnami.com/sealed-secrets-key: active``, with ``tls.key`` as PKCS#1 PEM.
 - ``crypto.PublicKeyFingerprint`` names a key by ``ssh.FingerprintSHA256``.
-- ``kubeseal --recovery-unseal --recovery-private-key`` reads PEM private keys, or a backed-up
-  key Secret, or a ``v1`` List of them, and uses ``data["tls.key"]``.
+- ``kubeseal --recovery-unseal`` keys (PEM, or backed-up key Secrets) are read by
+  ``ethnet.seal.recovery``.
 
 Everything here works on bytes: callers read the files and pass a ``source`` name, which every
 error and warning names. No message ever quotes private key material.
@@ -22,9 +22,7 @@ error and warning names. No message ever quotes private key material.
 from __future__ import annotations
 
 import base64
-import binascii
 import hashlib
-import re
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -33,13 +31,12 @@ from typing import Any
 from cryptography import x509
 from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, rsa, x448, x25519
-from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes, PublicKeyTypes
+from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.hazmat.primitives.asymmetric.types import PublicKeyTypes
 from cryptography.x509.oid import ExtensionOID, NameOID
-from ruamel.yaml import YAML
-from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
 from ethnet.errors import Location, SealingError
+from ethnet.seal.pem import PemBlock, key_kind, pem_blocks
 
 MIN_RSA_BITS = 2048
 EXPIRY_WARNING = timedelta(days=30)  # the controller's default --key-renew-period
@@ -52,12 +49,8 @@ FETCH_HINT = "fetch the controller's current certificate with kubeseal --fetch-c
 _KEY_USAGE_ENCIPHER_ONLY_DER = b"\x03\x02\x00\x01"
 _SERIAL_LIMIT = 1 << 128  # rand.Int(r, 2^128) in SignKey
 
-_PEM_BEGIN = re.compile(rb"-----BEGIN ([A-Z0-9 ]+)-----")
-_PEM_ENCRYPTED_HEADER = re.compile(rb"^Proc-Type:[ \t]*4,[ \t]*ENCRYPTED", re.MULTILINE)
 _CERTIFICATE_LABEL = "CERTIFICATE"
 _PUBLIC_KEY_LABELS = ("PUBLIC KEY", "RSA PUBLIC KEY")
-_LOADABLE_PRIVATE_KEY_LABELS = ("RSA PRIVATE KEY", "PRIVATE KEY", "EC PRIVATE KEY")
-_SECRET_LIST_KINDS = ("List", "SecretList")
 
 
 @dataclass(frozen=True)
@@ -77,13 +70,6 @@ class SealingCertificate:
         return (self.not_after - now).days
 
 
-@dataclass(frozen=True)
-class _PemBlock:
-    label: str
-    text: bytes  # the whole block, BEGIN and END lines included
-    line: int  # 1-based line of the BEGIN marker
-
-
 # --- the sealing certificate ----------------------------------------------------------------
 
 
@@ -97,7 +83,7 @@ def load_sealing_certificate(
     kubeseal would refuse and for keys too weak or of the wrong type.
     """
     _require_aware(now)
-    blocks = _pem_blocks(pem, source)
+    blocks = pem_blocks(pem, source)
     if not blocks:
         raise _not_pem(pem, source, "the certificate that kubeseal --fetch-cert prints")
 
@@ -147,7 +133,7 @@ def load_sealing_certificate(
     return sealing, warnings
 
 
-def _from_certificate(block: _PemBlock, source: str, now: datetime) -> SealingCertificate:
+def _from_certificate(block: PemBlock, source: str, now: datetime) -> SealingCertificate:
     location = Location(source, block.line)
     try:
         certificate = x509.load_pem_x509_certificate(block.text)
@@ -176,7 +162,7 @@ def _from_certificate(block: _PemBlock, source: str, now: datetime) -> SealingCe
     return SealingCertificate(public_key, not_before, not_after, fingerprint(public_key), source)
 
 
-def _from_public_key(block: _PemBlock, source: str) -> SealingCertificate:
+def _from_public_key(block: PemBlock, source: str) -> SealingCertificate:
     location = Location(source, block.line)
     try:
         loaded = serialization.load_pem_public_key(block.text)
@@ -193,7 +179,7 @@ def _from_public_key(block: _PemBlock, source: str) -> SealingCertificate:
 def _sealing_public_key(key: PublicKeyTypes, location: Location) -> rsa.RSAPublicKey:
     if not isinstance(key, rsa.RSAPublicKey):
         raise SealingError(
-            f"the key is {_key_kind(key)}; Sealed Secrets seals with RSA keys only",
+            f"the key is {key_kind(key)}; Sealed Secrets seals with RSA keys only",
             hint=FETCH_HINT,
             location=location,
         )
@@ -335,179 +321,7 @@ def controller_key_secret(
     }
 
 
-# --- recovery keys --------------------------------------------------------------------------
-
-
-def load_private_keys(data: bytes, *, source: str) -> list[rsa.RSAPrivateKey]:
-    """Controller private keys for offline unsealing, as ``--recovery-private-key`` reads them.
-
-    Accepts PEM with one or more unencrypted RSA keys (PKCS#1 "RSA PRIVATE KEY" or PKCS#8
-    "PRIVATE KEY"; certificates beside them are skipped), or YAML: a backed-up key Secret, a
-    ``v1`` List of them (``kubectl get secret -l sealedsecrets.bitnami.com/sealed-secrets-key
-    -o yaml``), or several such documents. A key given twice is returned once.
-    """
-    if not data.strip():
-        raise SealingError("the private key file is empty", location=Location(source))
-    if _PEM_BEGIN.search(data):
-        keys = _private_keys_from_pem(data, source, "")
-    else:
-        keys = _private_keys_from_yaml(data, source)
-    if not keys:
-        raise SealingError(
-            "the file holds no private key",
-            hint="give the controller keys backed up with kubectl get secret -n kube-system "
-            f"-l {KEY_LABEL} -o yaml",
-            location=Location(source),
-        )
-    unique: dict[str, rsa.RSAPrivateKey] = {}
-    for key in keys:
-        unique.setdefault(fingerprint(key.public_key()), key)
-    return list(unique.values())
-
-
-def _private_keys_from_pem(data: bytes, source: str, where: str) -> list[rsa.RSAPrivateKey]:
-    """Every private key block in ``data``; ``where`` places it inside a YAML file."""
-    keys: list[rsa.RSAPrivateKey] = []
-    for block in _pem_blocks(data, source, where):
-        if not block.label.endswith("PRIVATE KEY"):
-            continue
-        location = Location(source, None if where else block.line)
-        what = f"{where}private key" if where else "the private key"
-        if block.label == "ENCRYPTED PRIVATE KEY" or _PEM_ENCRYPTED_HEADER.search(block.text):
-            raise SealingError(
-                f"{what} is encrypted with a password",
-                hint="give the unencrypted key, as the controller stores it in tls.key",
-                location=location,
-            )
-        if block.label not in _LOADABLE_PRIVATE_KEY_LABELS:
-            raise SealingError(
-                f"{what} is a {block.label!r} block",
-                hint='give the PEM key from the controller Secret ("RSA PRIVATE KEY")',
-                location=location,
-            )
-        try:
-            key = serialization.load_pem_private_key(block.text, password=None)
-        except (ValueError, TypeError, UnsupportedAlgorithm):
-            raise SealingError(
-                f"{what} is damaged: its content does not parse (truncated or edited?)",
-                location=location,
-            ) from None
-        if not isinstance(key, rsa.RSAPrivateKey):
-            raise SealingError(
-                f"{what} is {_key_kind(key)}; Sealed Secrets keys are RSA",
-                location=location,
-            )
-        keys.append(key)
-    return keys
-
-
-def _private_keys_from_yaml(data: bytes, source: str) -> list[rsa.RSAPrivateKey]:
-    hint = f"give PEM private keys, or the YAML of kubectl get secret -l {KEY_LABEL} -o yaml"
-    try:
-        text = data.decode("utf-8-sig")
-        documents = [d for d in YAML(typ="safe").load_all(text) if d is not None]
-    except UnicodeDecodeError:
-        raise SealingError(
-            "the file is neither PEM private keys nor YAML (not UTF-8 text)",
-            hint=hint,
-            location=Location(source),
-        ) from None
-    except YAMLError as exc:
-        # Only the position: YAML messages may quote the text, which may be a key.
-        mark = exc.problem_mark if isinstance(exc, MarkedYAMLError) else None
-        location = Location(source, mark.line + 1, mark.column + 1) if mark else Location(source)
-        raise SealingError(
-            "the file is neither PEM private keys nor valid YAML", hint=hint, location=location
-        ) from None
-
-    keys: list[rsa.RSAPrivateKey] = []
-    for number, document in enumerate(documents, start=1):
-        prefix = f"document {number}: " if len(documents) > 1 else ""
-        subject = f"document {number}" if len(documents) > 1 else "the file"
-        if not isinstance(document, dict):
-            raise SealingError(
-                f"{subject} is neither PEM private keys nor a Secret or List",
-                hint=hint,
-                location=Location(source),
-            )
-        kind = document.get("kind")
-        if kind in _SECRET_LIST_KINDS:
-            items = document.get("items")
-            if not isinstance(items, list):
-                raise SealingError(
-                    f"{subject}: the {kind} has no items list", location=Location(source)
-                )
-            for index, item in enumerate(items):
-                keys.append(_key_from_secret(item, source, f"{prefix}items[{index}]"))
-        elif kind == "Secret":
-            keys.append(_key_from_secret(document, source, prefix.rstrip(": ")))
-        else:
-            raise SealingError(
-                f"{subject} is a {_short(kind)}, not a Secret or List of Secrets",
-                hint=hint,
-                location=Location(source),
-            )
-    return keys
-
-
-def _key_from_secret(item: object, source: str, where: str) -> rsa.RSAPrivateKey:
-    """The key in one Secret's ``data["tls.key"]``; ``where`` names the item in messages."""
-    location = Location(source)
-    if not isinstance(item, dict) or item.get("kind", "Secret") != "Secret":
-        kind = item.get("kind") if isinstance(item, dict) else type(item).__name__
-        raise SealingError(f"{where} is a {_short(kind)}, not a Secret", location=location)
-    metadata = item.get("metadata")
-    if isinstance(metadata, dict) and metadata.get("name"):
-        namespace = metadata.get("namespace")
-        full = f"{namespace}/{metadata['name']}" if namespace else str(metadata["name"])
-        where = f"{where} (Secret {_short(full)})".lstrip()
-    label = f"{where}: " if where else ""
-    secret_data = item.get("data")
-    encoded = secret_data.get("tls.key") if isinstance(secret_data, dict) else None
-    if not isinstance(encoded, str):
-        raise SealingError(
-            f"{label}the Secret has no data['tls.key']",
-            hint="back up the controller's key Secrets, which are of type kubernetes.io/tls",
-            location=location,
-        )
-    try:
-        pem = base64.b64decode("".join(encoded.split()), validate=True)
-    except (binascii.Error, ValueError):
-        raise SealingError(
-            f"{label}data['tls.key'] is not valid base64", location=location
-        ) from None
-    keys = _private_keys_from_pem(pem, source, f"{label}data['tls.key']: ")
-    if not keys:
-        raise SealingError(f"{label}data['tls.key'] holds no PEM private key", location=location)
-    if len(keys) > 1:
-        raise SealingError(
-            f"{label}data['tls.key'] holds {len(keys)} private keys, not one",
-            location=location,
-        )
-    return keys[0]
-
-
 # --- helpers --------------------------------------------------------------------------------
-
-
-def _pem_blocks(data: bytes, source: str, where: str = "") -> list[_PemBlock]:
-    """The PEM blocks in ``data``, in order; a BEGIN with no END is a truncated file."""
-    blocks: list[_PemBlock] = []
-    position = 0
-    while match := _PEM_BEGIN.search(data, position):
-        label = match.group(1).decode("ascii")
-        end_marker = b"-----END " + match.group(1) + b"-----"
-        end = data.find(end_marker, match.end())
-        following = _PEM_BEGIN.search(data, match.end())
-        line = data.count(b"\n", 0, match.start()) + 1
-        if end < 0 or (following is not None and following.start() < end):
-            raise SealingError(
-                f"{where}the PEM {label!r} block has no END line: the file is truncated",
-                location=Location(source, None if where else line),
-            )
-        position = end + len(end_marker)
-        blocks.append(_PemBlock(label, data[match.start() : position] + b"\n", line))
-    return blocks
 
 
 def _not_pem(data: bytes, source: str, wanted: str) -> SealingError:
@@ -527,33 +341,10 @@ def _not_pem(data: bytes, source: str, wanted: str) -> SealingError:
     )
 
 
-def _key_kind(key: PublicKeyTypes | PrivateKeyTypes) -> str:
-    """A key's algorithm in words, for messages: "an EC (secp256r1) key"."""
-    if isinstance(key, ec.EllipticCurvePublicKey | ec.EllipticCurvePrivateKey):
-        return f"an EC ({key.curve.name}) key"
-    if isinstance(key, ed25519.Ed25519PublicKey | ed25519.Ed25519PrivateKey):
-        return "an Ed25519 key"
-    if isinstance(key, ed448.Ed448PublicKey | ed448.Ed448PrivateKey):
-        return "an Ed448 key"
-    if isinstance(key, x25519.X25519PublicKey | x25519.X25519PrivateKey):
-        return "an X25519 key"
-    if isinstance(key, x448.X448PublicKey | x448.X448PrivateKey):
-        return "an X448 key"
-    if isinstance(key, dsa.DSAPublicKey | dsa.DSAPrivateKey):
-        return "a DSA key"
-    return f"a {type(key).__name__.lstrip('_')}"
-
-
 def _date(moment: datetime | None) -> str:
     return (
         "(unknown)" if moment is None else moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
     )
-
-
-def _short(value: object, limit: int = 80) -> str:
-    """A user-given name or kind for a message, cut to ``limit`` characters."""
-    text = repr(value) if not isinstance(value, str) else value
-    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def _require_aware(now: datetime) -> None:
