@@ -44,7 +44,7 @@ for profile in besu-qbft geth-clique; do
 
   step "$profile: ethnet unseal (disaster recovery with the dev key; item names only)"
   network=$(sed -n 's/^  network: //p' overlays/dev/generated/keys.yaml)
-  "$ethnet" unseal "overlays/dev/generated/sealedsecret-$network-validator-keys.yaml" \
+  "$ethnet" unseal "overlays/dev/generated/sealedsecret-validator-keys.yaml" \
       --key "$ETHNET_HOME/$network/dev/sealing-key.pem" 2>/dev/null | sed -n '/^data:/,$p' | cut -d: -f1
   cd - >/dev/null
 done

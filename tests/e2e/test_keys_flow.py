@@ -83,7 +83,7 @@ def test_dev_network_unseals_completely_and_consistently(tmp_path, profile, body
     secrets = _unsealed(ws, "dev")
     validators = []
     for node in keys["nodes"]:
-        role_secret = secrets[f"acme-{node['role']}-keys"]
+        role_secret = secrets[f"{node['role']}-keys"]
         if profile == "besu-qbft":
             node_key = parse_besu_node_key(role_secret[f"{node['name']}.key"].decode())
         else:
@@ -100,9 +100,9 @@ def test_dev_network_unseals_completely_and_consistently(tmp_path, profile, body
         validators.append("0x" + signer.address.hex())
     assert sorted(validators) == _genesis_validators(ws, "dev", profile)
     assert len(validators) == (4 if profile == "besu-qbft" else 2)
-    assert "WS_SECRET" in secrets["acme-ethstats"]
+    assert "WS_SECRET" in secrets["ethstats"]
     if profile == "geth-clique":
-        assert "POSTGRES_PASSWORD" in secrets["acme-blockscout-postgres"]
+        assert "POSTGRES_PASSWORD" in secrets["blockscout-postgres"]
 
 
 def test_sealing_key_files_are_private_and_never_replaced(tmp_path):
@@ -149,7 +149,7 @@ def test_keys_generate_needs_a_certificate_and_refuses_a_readable_key(tmp_path):
     ws.run("keys", "generate", "--env", "dev")
     key = ws.key_path("acme", "dev")
     os.chmod(key, 0o644)
-    sealed = ws.repo / "overlays/dev/generated/sealedsecret-acme-rpc-keys.yaml"
+    sealed = ws.repo / "overlays/dev/generated/sealedsecret-rpc-keys.yaml"
     refused = ws.run("unseal", sealed, "--key", key, ok=False)
     assert refused.returncode == 1
     assert "is accessible by other users (mode 0644)" in refused.stderr

@@ -10,10 +10,11 @@ from ethnet.chain.keystore import LIGHT_SCRYPT, decrypt_keystore
 from ethnet.chain.nodekey import parse_besu_node_key, parse_geth_node_key
 from ethnet.errors import EthnetError, SealingError
 from ethnet.repo.emit import dump
-from ethnet.repo.keys import KeyMaterial, generate_keys, keys_secret_name
+from ethnet.repo.keys import KeyMaterial, generate_keys
 from ethnet.seal.certs import fingerprint
 from ethnet.seal.sealedsecret import unseal
 from ethnet.spec.loader import parse_network
+from ethnet.spec.names import keys_secret_name
 from tests.conftest import SeededRng
 from tests.spec.helpers import network_yaml
 
@@ -52,30 +53,30 @@ def test_besu_network_gets_one_key_per_node_sealed_by_role(sealing_key):
 
     names = [node.name for node in changes.material.nodes]
     assert names == [
-        "acme-validator-0",
-        "acme-validator-1",
-        "acme-validator-2",
-        "acme-validator-3",
-        "acme-rpc-0",
-        "acme-rpc-1",
-        "acme-bootnode-0",
+        "validator-0",
+        "validator-1",
+        "validator-2",
+        "validator-3",
+        "rpc-0",
+        "rpc-1",
+        "bootnode-0",
     ]
     assert sorted(changes.sealed) == [
-        "acme-bootnode-keys",
-        "acme-ethstats",
-        "acme-rpc-keys",
-        "acme-validator-keys",
+        "bootnode-keys",
+        "ethstats",
+        "rpc-keys",
+        "validator-keys",
     ]
-    validator_items = _items(changes.sealed["acme-validator-keys"], sealing_key)
-    assert sorted(validator_items) == [f"acme-validator-{i}.key" for i in range(4)]
+    validator_items = _items(changes.sealed["validator-keys"], sealing_key)
+    assert sorted(validator_items) == [f"validator-{i}.key" for i in range(4)]
     for node in changes.material.nodes:
-        secret = changes.sealed[keys_secret_name("acme", node.role)]
+        secret = changes.sealed[keys_secret_name(node.role)]
         key = parse_besu_node_key(_items(secret, sealing_key)[f"{node.name}.key"].decode())
         assert key.public_key.hex == node.public_key
         # a QBFT validator signs with its node key; other nodes have no address
         expected = "0x" + key.address.hex() if node.role == "validator" else None
         assert (node.address.lower() if node.address else None) == expected
-    ws_secret = _items(changes.sealed["acme-ethstats"], sealing_key)["WS_SECRET"]
+    ws_secret = _items(changes.sealed["ethstats"], sealing_key)["WS_SECRET"]
     assert len(ws_secret) == 64 and int(ws_secret, 16) > 0
     assert changes.unused == []
 
@@ -117,12 +118,12 @@ def test_adding_a_node_leaves_every_other_ciphertext_untouched(sealing_key):
         bigger, sealing_key, existing=first.material, sealed=first.sealed, seed="more"
     )
 
-    assert grown.generated == ["acme-validator-4"]
-    before = first.sealed["acme-validator-keys"]["spec"]["encryptedData"]
-    after = grown.sealed["acme-validator-keys"]["spec"]["encryptedData"]
+    assert grown.generated == ["validator-4"]
+    before = first.sealed["validator-keys"]["spec"]["encryptedData"]
+    after = grown.sealed["validator-keys"]["spec"]["encryptedData"]
     assert {k: after[k] for k in before} == before
-    assert set(after) - set(before) == {"acme-validator-4.key"}
-    for name in ("acme-rpc-keys", "acme-bootnode-keys", "acme-ethstats"):
+    assert set(after) - set(before) == {"validator-4.key"}
+    for name in ("rpc-keys", "bootnode-keys", "ethstats"):
         assert grown.sealed[name] == first.sealed[name]
     assert grown.material.nodes[:4] == first.material.nodes[:4]
 
@@ -134,7 +135,7 @@ def test_removing_a_node_from_the_spec_keeps_its_key(sealing_key):
     again = _generate(smaller, sealing_key, existing=first.material, sealed=first.sealed)
 
     assert again.generated == []
-    assert again.unused == ["acme-rpc-1"]
+    assert again.unused == ["rpc-1"]
     assert again.material == first.material
 
 
@@ -142,25 +143,25 @@ def test_components_decide_the_component_secrets(sealing_key):
     network = _network(extra="  components: {ethstats: false, blockscout: true}\n")
     changes = _generate(network, sealing_key)
 
-    assert "acme-ethstats" not in changes.sealed
-    assert sorted(_items(changes.sealed["acme-blockscout-postgres"], sealing_key)) == [
+    assert "ethstats" not in changes.sealed
+    assert sorted(_items(changes.sealed["blockscout-postgres"], sealing_key)) == [
         "POSTGRES_PASSWORD"
     ]
-    assert len(_items(changes.sealed["acme-blockscout"], sealing_key)["SECRET_KEY_BASE"]) == 128
+    assert len(_items(changes.sealed["blockscout"], sealing_key)["SECRET_KEY_BASE"]) == 128
 
 
 def test_clique_signers_get_a_keystore_that_opens_with_its_sealed_password(sealing_key):
     network = _network(profile="geth-clique", nodes="{validators: 2, rpc: 1, bootnodes: 1}")
     changes = _generate(network, sealing_key)
 
-    signer_items = _items(changes.sealed["acme-validator-keys"], sealing_key)
+    signer_items = _items(changes.sealed["validator-keys"], sealing_key)
     assert sorted(signer_items) == sorted(
-        f"acme-validator-{i}.{suffix}"
+        f"validator-{i}.{suffix}"
         for i in range(2)
         for suffix in ("keystore", "nodekey", "password")
     )
     for node in changes.material.nodes:
-        secret = changes.sealed[keys_secret_name("acme", node.role)]
+        secret = changes.sealed[keys_secret_name(node.role)]
         items = _items(secret, sealing_key)
         node_key = parse_geth_node_key(items[f"{node.name}.nodekey"].decode())
         assert node_key.public_key.hex == node.public_key
@@ -190,21 +191,21 @@ def test_keys_file_round_trips_and_refuses_garbage(sealing_key):
 def test_inconsistent_material_is_refused(sealing_key):
     network = _network()
     first = _generate(network, sealing_key)
-    validator_keys = first.sealed["acme-validator-keys"]
+    validator_keys = first.sealed["validator-keys"]
 
     missing_item = dict(first.sealed)
-    missing_item["acme-validator-keys"] = {
+    missing_item["validator-keys"] = {
         **validator_keys,
         "spec": {
             **validator_keys["spec"],
             "encryptedData": {
                 k: v
                 for k, v in validator_keys["spec"]["encryptedData"].items()
-                if k != "acme-validator-2.key"
+                if k != "validator-2.key"
             },
         },
     }
-    with pytest.raises(EthnetError, match="lists acme-validator-2 but its sealed"):
+    with pytest.raises(EthnetError, match="lists validator-2 but its sealed"):
         _generate(network, sealing_key, existing=first.material, sealed=missing_item)
 
     with pytest.raises(EthnetError, match=r"but keys\.yaml does not"):
@@ -217,7 +218,7 @@ def test_inconsistent_material_is_refused(sealing_key):
         first.material.nodes[1:],
         first.material.secrets,
     )
-    with pytest.raises(EthnetError, match="holds a key for acme-validator-0"):
+    with pytest.raises(EthnetError, match="holds a key for validator-0"):
         _generate(network, sealing_key, existing=fewer, sealed=first.sealed)
 
 

@@ -55,8 +55,11 @@ CASES: list[tuple[str, str, list[str]]] = [
     ),
     (
         "derived-name-too-long",
-        network_yaml(DEV, name="a" * 45),
-        ["4:9: metadata.name: derived StatefulSet name '" + "a" * 45 + "-validator' has 55"],
+        network_yaml("  environments:\n    staging:\n      chainId: 5\n", name="a" * 56),
+        [
+            "7:5: spec.environments.staging: derived name '" + "a" * 56 + "-staging' "
+            "(Application and instance label) has 64 characters, over Kubernetes' limit of 63"
+        ],
     ),
     (
         "no-validators",
@@ -201,7 +204,7 @@ CASES: list[tuple[str, str, list[str]]] = [
     (
         "no-environments",
         network_yaml("  environments: {}\n"),
-        ["6:17: spec.environments: must have at least one entry"],
+        ["6:3: spec.environments: must have at least one entry"],
     ),
     (
         "wrong-api-version",
@@ -286,7 +289,7 @@ def test_a_real_process_prints_no_traceback(tmp_path: Path):
     )
 
     assert proc.returncode == 1
-    assert proc.stderr.startswith("network.yaml:6:17: spec.environments: must be a mapping")
+    assert proc.stderr.startswith("network.yaml:6:3: spec.environments: must be a mapping")
     assert "Traceback" not in proc.stderr
 
 

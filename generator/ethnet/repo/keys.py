@@ -28,7 +28,7 @@ from ethnet.errors import EthnetError, SealingError
 from ethnet.seal.scope import Scope
 from ethnet.seal.sealedsecret import merge_items, seal_items, sealed_secret
 from ethnet.spec.model import Network
-from ethnet.spec.names import ROLES, component_name, pod_name
+from ethnet.spec.names import ROLES, keys_secret_name, pod_name
 
 Rng = Callable[[int], bytes]
 Progress = Callable[[str], None]
@@ -37,6 +37,7 @@ API_VERSION = "ethnet/v1alpha1"
 KIND = "KeyMaterial"
 MANAGED_LABELS = {"app.kubernetes.io/managed-by": "ethnet"}
 PASSWORD_BYTES = 32
+ROLE_SECRETS = frozenset(keys_secret_name(role) for role in ROLES)
 
 # Item names inside a role's SealedSecret: "<pod>.<suffix>".
 BESU_NODE_KEY = "key"
@@ -44,17 +45,12 @@ GETH_NODE_KEY = "nodekey"
 KEYSTORE = "keystore"
 PASSWORD = "password"
 
-# Component secrets: (component, secret-name suffix, item, random bytes, encoding)
+# Component secrets: (component, Secret name, item, random bytes; written as hex)
 COMPONENT_SECRETS: tuple[tuple[str, str, str, int], ...] = (
     ("ethstats", "ethstats", "WS_SECRET", 32),
     ("blockscout", "blockscout-postgres", "POSTGRES_PASSWORD", 32),
     ("blockscout", "blockscout", "SECRET_KEY_BASE", 64),
 )
-
-
-def keys_secret_name(network: str, role: str) -> str:
-    """The SealedSecret holding every key of one role: ``acme-validator-keys``."""
-    return f"{network}-{role}-keys"
 
 
 def node_item(node: str, suffix: str) -> str:
@@ -159,9 +155,7 @@ def required_nodes(network: Network, environment: str) -> list[RequiredNode]:
     env = network.environment(environment)
     counts = {"validator": env.validators, "rpc": env.rpc_nodes, "bootnode": env.bootnodes}
     return [
-        RequiredNode(pod_name(network.name, role, index), role)
-        for role in ROLES
-        for index in range(counts[role])
+        RequiredNode(pod_name(role, index), role) for role in ROLES for index in range(counts[role])
     ]
 
 
@@ -169,8 +163,8 @@ def required_component_secrets(network: Network) -> list[tuple[str, str, int]]:
     """(secret name, item, random bytes) of every enabled component's secret."""
     enabled = network.spec.components.model_dump()
     return [
-        (component_name(network.name, suffix), item, size)
-        for component, suffix, item, size in COMPONENT_SECRETS
+        (secret, item, size)
+        for component, secret, item, size in COMPONENT_SECRETS
         if enabled.get(component)
     ]
 
@@ -220,7 +214,7 @@ def generate_keys(
             progress(f"{environment}: generating key {index}/{len(missing)} ({required.name})")
         identity, items = _generate_node(network.spec.profile, required, rng, kdf)
         nodes.append(identity)
-        new_items.setdefault(keys_secret_name(network.name, required.role), {}).update(items)
+        new_items.setdefault(keys_secret_name(required.role), {}).update(items)
         generated.append(required.name)
     secret_names = list(existing.secrets) if existing else []
     for secret, item, size in required_component_secrets(network):
@@ -235,7 +229,7 @@ def generate_keys(
         documents[name] = _seal_into(
             documents.get(name), name, env.namespace, items, public_key, rng
         )
-    for role_secret in {keys_secret_name(network.name, n.role) for n in nodes}:
+    for role_secret in {keys_secret_name(n.role) for n in nodes}:
         if role_secret not in secret_names:
             secret_names.append(role_secret)
     wanted = {n.name for n in required_nodes(network, environment)}
@@ -264,7 +258,7 @@ def _check_existing(
 ) -> None:
     hint_restore = "restore the generated files from git, or rotate the keys"
     if existing is None:
-        stray = sorted(name for name in sealed if name.endswith("-keys"))
+        stray = sorted(name for name in sealed if name in ROLE_SECRETS)
         if stray:
             raise EthnetError(
                 f"{environment}: sealed node keys exist ({', '.join(stray)}) "
@@ -286,19 +280,19 @@ def _check_existing(
                 hint="sealed secrets are bound to their namespace: re-seal with ethnet reseal",
             )
     for node in existing.nodes:
-        secret = sealed.get(keys_secret_name(network.name, node.role))
+        secret = sealed.get(keys_secret_name(node.role))
         items = secret["spec"]["encryptedData"] if secret else {}
         needed = _item_names(network.spec.profile, node.role, node.name)
         missing = [item for item in needed if item not in items]
         if missing:
             raise EthnetError(
                 f"{environment}: keys.yaml lists {node.name} but its sealed "
-                f"{', '.join(missing)} is missing from {keys_secret_name(network.name, node.role)}",
+                f"{', '.join(missing)} is missing from {keys_secret_name(node.role)}",
                 hint=hint_restore,
             )
     listed = {node.name for node in existing.nodes}
     for name, doc in sealed.items():
-        if not name.endswith("-keys"):
+        if name not in ROLE_SECRETS:
             continue
         for item in doc["spec"]["encryptedData"]:
             node = item.rsplit(".", 1)[0]

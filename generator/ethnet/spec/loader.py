@@ -151,8 +151,11 @@ def _locate(tree: CommentedMap, path: LocPath, filename: str, *, at_key: bool) -
     for index, step in enumerate(path):
         last = index == len(path) - 1
         if isinstance(node, CommentedMap) and step in node:
-            position = node.lc.key(step) if (at_key or not last) else node.lc.value(step)
-            node = node[step]
+            # a collection is pointed at by its key; a scalar by its value
+            child = node[step]
+            keyed = at_key or not last or isinstance(child, CommentedMap | CommentedSeq)
+            position = node.lc.key(step) if keyed else node.lc.value(step)
+            node = child
         elif isinstance(node, CommentedSeq) and isinstance(step, int) and step < len(node):
             position = node.lc.item(step)
             node = node[step]

@@ -14,6 +14,7 @@ from typing import Annotated, Literal, TypeVar
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
+from ethnet.spec.names import instance_name
 from ethnet.spec.types import (
     Address,
     ChainId,
@@ -213,7 +214,7 @@ class Network(_Model):
         return ResolvedEnvironment(
             name=name,
             chain_id=env.chain_id,
-            namespace=env.namespace or f"{self.name}-{name}",
+            namespace=env.namespace or instance_name(self.name, name),
             live=env.live,
             validators=nodes["validators"],
             rpc_nodes=nodes["rpc"],

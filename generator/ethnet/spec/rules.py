@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from ethnet.spec.model import DEFAULT_IMAGES, PROFILE_IMAGES, Network
-from ethnet.spec.names import DerivedName, derived_names
+from ethnet.spec.names import derived_names
 
 Path = tuple[str | int, ...]
 
@@ -93,28 +93,17 @@ def _namespaces(network: Network) -> Iterator[Finding]:
 
 
 def _derived_name_lengths(network: Network) -> Iterator[Finding]:
-    components = tuple(
-        name for name, enabled in network.spec.components.model_dump().items() if enabled
-    )
-    worst: dict[Path, DerivedName] = {}
-    for env_name in network.environment_names:
-        env = network.environment(env_name)
-        counts = {"validator": env.validators, "rpc": env.rpc_nodes, "bootnode": env.bootnodes}
-        for derived in derived_names(network.name, env_name, counts, components):
-            # An Application name includes the environment's name; the rest only the network's.
-            blame = _env_path(env_name) if derived.kind == "Application" else ("metadata", "name")
-            excess = len(derived.name) - derived.limit
-            current = worst.get(blame)
-            if excess > 0 and (current is None or excess > len(current.name) - current.limit):
-                worst[blame] = derived
-    for blame, derived in worst.items():
-        yield Finding(
-            "error",
-            blame,
-            f"derived {derived.kind} name {derived.name!r} has {len(derived.name)} "
-            f"characters, over Kubernetes' limit of {derived.limit}",
-            "shorten the network or environment name",
-        )
+    for env_name, env in network.spec.environments.items():
+        for derived in derived_names(network.name, env_name, env.namespace is not None):
+            if len(derived.name) > derived.limit:
+                yield Finding(
+                    "error",
+                    _env_path(env_name),
+                    f"derived name {derived.name!r} ({derived.kind}) has {len(derived.name)} "
+                    f"characters, over Kubernetes' limit of {derived.limit}",
+                    "shorten the network or environment name",
+                )
+                break
 
 
 def _node_counts(network: Network) -> Iterator[Finding]:

@@ -43,12 +43,16 @@ def _dns1035_label(value: str) -> str:
 DnsLabel = Annotated[
     str,
     AfterValidator(_dns_label),
-    WithJsonSchema({"type": "string", "maxLength": LABEL_MAX, "pattern": DNS1123_LABEL.pattern}),
+    WithJsonSchema(
+        {"type": "string", "maxLength": LABEL_MAX, "pattern": f"^{DNS1123_LABEL.pattern}$"}
+    ),
 ]
 NetworkName = Annotated[
     str,
     AfterValidator(_dns1035_label),
-    WithJsonSchema({"type": "string", "maxLength": LABEL_MAX, "pattern": DNS1035_LABEL.pattern}),
+    WithJsonSchema(
+        {"type": "string", "maxLength": LABEL_MAX, "pattern": f"^{DNS1035_LABEL.pattern}$"}
+    ),
 ]
 
 
