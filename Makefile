@@ -20,7 +20,14 @@ $(TOOLS)/.installed-stamp: Makefile
 	npm install --silent --no-audit --no-fund --prefix $(TOOLS) $(NPM_TOOLS)
 	touch $@
 
-tools: $(TOOLS)/.installed-stamp
+# checkov (static security scanner) in a virtual environment of its own: its pins are many
+CHECKOV_VERSION := 3.3.30
+$(TOOLS)/checkov/bin/checkov:
+	$(PYTHON) -m venv $(TOOLS)/checkov
+	$(TOOLS)/checkov/bin/python -m pip install --quiet --upgrade pip
+	$(TOOLS)/checkov/bin/python -m pip install --quiet checkov==$(CHECKOV_VERSION)
+
+tools: $(TOOLS)/.installed-stamp $(TOOLS)/checkov/bin/checkov
 
 lint: $(STAMP)
 	$(BIN)/ruff check generator tests
@@ -28,7 +35,9 @@ lint: $(STAMP)
 	$(BIN)/mypy
 
 unit: $(STAMP) tools
-	ETHNET_ANVIL=$(abspath $(TOOLS)/node_modules/.bin/anvil) $(BIN)/pytest -q
+	ETHNET_ANVIL=$(abspath $(TOOLS)/node_modules/.bin/anvil) \
+	ETHNET_CHECKOV=$(abspath $(TOOLS)/checkov/bin/checkov) \
+	$(BIN)/pytest -q
 
 test: lint unit
 

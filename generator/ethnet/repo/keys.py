@@ -153,10 +153,7 @@ class RequiredNode:
 def required_nodes(network: Network, environment: str) -> list[RequiredNode]:
     """Every node one environment runs, validators first, in ordinal order."""
     env = network.environment(environment)
-    counts = {"validator": env.validators, "rpc": env.rpc_nodes, "bootnode": env.bootnodes}
-    return [
-        RequiredNode(pod_name(role, index), role) for role in ROLES for index in range(counts[role])
-    ]
+    return [RequiredNode(pod_name(role, i), role) for role in ROLES for i in range(env.count(role))]
 
 
 def required_component_secrets(network: Network) -> list[tuple[str, str, int]]:

@@ -19,6 +19,7 @@ from ethnet.spec.types import (
     Address,
     ChainId,
     DnsLabel,
+    DnsSubdomain,
     GitBranch,
     GitUrl,
     Image,
@@ -132,7 +133,7 @@ class Storage(_Model):
     """Persistent volume of each node; unset values inherit (20Gi, cluster default class)."""
 
     size: Quantity | None = None
-    storage_class_name: DnsLabel | None = None
+    storage_class_name: DnsSubdomain | None = None
 
 
 class ResourceAmounts(_Model):
@@ -161,6 +162,9 @@ class Environment(_Model):
 
     chain_id: ChainId
     namespace: DnsLabel | None = Field(None, description="default <network>-<environment>")
+    cluster_domain: DnsSubdomain | None = Field(
+        None, description="the cluster's DNS domain, for nodes' DNS names (default cluster.local)"
+    )
     live: bool = Field(False, description="a running chain: its genesis is locked")
     nodes: NodeCounts | None = None
     images: Images | None = None
@@ -179,6 +183,9 @@ class Spec(_Model):
     storage: Storage = Field(default_factory=Storage)
     resources: Resources = Field(default_factory=Resources)
     rpc: Rpc = Field(default_factory=Rpc)
+    cluster_domain: DnsSubdomain = Field(
+        "cluster.local", description="the clusters' DNS domain, for nodes' DNS names"
+    )
     environments: Annotated[dict[DnsLabel, Environment], Field(min_length=1)]
 
 
@@ -200,7 +207,13 @@ class Network(_Model):
 
     def environment(self, name: str) -> ResolvedEnvironment:
         """The effective settings of one environment."""
-        env = self.spec.environments[name]
+        return self._resolve(name, self.spec.environments[name])
+
+    def spec_defaults(self) -> ResolvedEnvironment:
+        """Settings under ``spec`` alone, as if an environment overrode nothing (base/)."""
+        return self._resolve("", Environment(chain_id=1))
+
+    def _resolve(self, name: str, env: Environment) -> ResolvedEnvironment:
         spec = self.spec
         nodes = {
             key: _first(getattr(env.nodes, key, None), getattr(spec.nodes, key), default)
@@ -215,6 +228,7 @@ class Network(_Model):
             name=name,
             chain_id=env.chain_id,
             namespace=env.namespace or instance_name(self.name, name),
+            cluster_domain=env.cluster_domain or spec.cluster_domain,
             live=env.live,
             validators=nodes["validators"],
             rpc_nodes=nodes["rpc"],
@@ -238,6 +252,7 @@ class ResolvedEnvironment:
     name: str
     chain_id: int
     namespace: str
+    cluster_domain: str
     live: bool
     validators: int
     rpc_nodes: int
@@ -247,6 +262,12 @@ class ResolvedEnvironment:
     storage_class_name: str | None
     requests: dict[str, str]
     limits: dict[str, str]
+
+    def count(self, role: str) -> int:
+        """How many nodes of ``role`` (validator, rpc, bootnode) this environment runs."""
+        return {"validator": self.validators, "rpc": self.rpc_nodes, "bootnode": self.bootnodes}[
+            role
+        ]
 
 
 def _first(override: T | None, value: T | None, default: T) -> T:

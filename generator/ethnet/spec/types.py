@@ -56,6 +56,24 @@ NetworkName = Annotated[
 ]
 
 
+DNS1123_SUBDOMAIN = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*")
+
+
+def _dns_subdomain(value: str) -> str:
+    if len(value) > 253 or not DNS1123_SUBDOMAIN.fullmatch(value):
+        raise _fail(f"{value!r} is not a DNS name such as 'cluster.local'")
+    return value
+
+
+DnsSubdomain = Annotated[
+    str,
+    AfterValidator(_dns_subdomain),
+    WithJsonSchema(
+        {"type": "string", "maxLength": 253, "pattern": f"^{DNS1123_SUBDOMAIN.pattern}$"}
+    ),
+]
+
+
 def _address(value: Any) -> str:
     if not isinstance(value, str):
         raise _fail(f'an address must be a quoted string such as "0xAbC…", got {value!r}')

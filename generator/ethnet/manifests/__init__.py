@@ -1,0 +1,1 @@
+"""Kubernetes objects for a network: pure builders from the spec and public key material."""

@@ -1,0 +1,231 @@
+"""overlays/<env>/generated/: what one environment adds to base/.
+
+The namespace, the genesis and static nodes of this chain, the client configuration, the
+pinned images, replica counts, storage and resources, the disruption budgets that keep
+consensus, and the removal of roles the environment does not run. Components enabled in
+network.yaml are included here too, so they follow network.yaml without editing the
+user-owned overlay.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from ethnet.chain.enode import Enode
+from ethnet.manifests.base import kustomization
+from ethnet.manifests.common import (
+    P2P_PORT,
+    PART_OF,
+    SYNC_WAVE,
+    WAVE_CONFIG,
+    WAVE_NAMESPACE,
+    Obj,
+)
+from ethnet.manifests.network import JSON_RPC, max_unavailable
+from ethnet.manifests.nodes import GENESIS_CONFIGMAP, STATIC_NODES_CONFIGMAP
+from ethnet.manifests.profiles import Peers, profile
+from ethnet.repo.emit import dump
+from ethnet.repo.keys import KeyMaterial, NodeIdentity
+from ethnet.spec.model import Network, ResolvedEnvironment
+from ethnet.spec.names import ROLES, instance_name, workload_name
+from ethnet.spec.types import IMAGE_REFERENCE
+
+INSTANCE = "app.kubernetes.io/instance"
+BASE = "../../../base"
+COMPONENTS = "../../../components"
+NAMESPACE_FILE = "namespace.yaml"
+STATIC_NODES_FILE = "static-nodes.json"
+GENESIS_FILE = "genesis.json"
+
+
+@dataclass(frozen=True)
+class EnvironmentFiles:
+    """The generated files of one environment: Kubernetes objects and plain text files."""
+
+    objects: dict[str, Obj]
+    texts: dict[str, str]
+    kustomization: Obj
+
+
+def node_host(node: NodeIdentity, env: ResolvedEnvironment) -> str:
+    """A node's stable DNS name: ``validator-0.validator.<ns>.svc.<cluster domain>``."""
+    return f"{node.name}.{workload_name(node.role)}.{env.namespace}.svc.{env.cluster_domain}"
+
+
+def enode_url(node: NodeIdentity, env: ResolvedEnvironment) -> str:
+    return str(Enode(node.enode_public_key(), node_host(node, env), P2P_PORT))
+
+
+def active_nodes(keys: KeyMaterial, env: ResolvedEnvironment, role: str) -> list[NodeIdentity]:
+    """The nodes of ``role`` this environment runs (keys of removed nodes may remain)."""
+    wanted = {f"{workload_name(role)}-{i}" for i in range(env.count(role))}
+    return [node for node in keys.nodes if node.role == role and node.name in wanted]
+
+
+def static_nodes(keys: KeyMaterial, env: ResolvedEnvironment) -> list[str]:
+    """Every node keeps connections to every validator: QBFT and Clique want a full mesh."""
+    return [enode_url(node, env) for node in active_nodes(keys, env, "validator")]
+
+
+def bootnodes(keys: KeyMaterial, env: ResolvedEnvironment) -> list[str]:
+    return [enode_url(node, env) for node in active_nodes(keys, env, "bootnode")]
+
+
+def namespace_object(network: Network, env: ResolvedEnvironment) -> Obj:
+    """The namespace, enforcing the restricted Pod Security Standard."""
+    return {
+        "apiVersion": "v1",
+        "kind": "Namespace",
+        "metadata": {
+            "name": env.namespace,
+            "labels": {
+                PART_OF: network.name,
+                "pod-security.kubernetes.io/enforce": "restricted",
+                "pod-security.kubernetes.io/warn": "restricted",
+            },
+            "annotations": {SYNC_WAVE: WAVE_NAMESPACE},
+        },
+    }
+
+
+def image_entry(placeholder: str, reference: str) -> Obj:
+    """A kustomize ``images`` entry pinning ``placeholder`` to ``reference``."""
+    match = IMAGE_REFERENCE.fullmatch(reference)
+    if match is None:  # network.yaml validation makes this impossible
+        raise ValueError(f"not an image reference: {reference!r}")
+    entry: Obj = {"name": placeholder, "newName": match["name"]}
+    if match["tag"]:
+        entry["newTag"] = match["tag"]
+    if match["digest"]:
+        entry["digest"] = match["digest"]
+    return entry
+
+
+def environment_files(
+    network: Network,
+    environment: str,
+    keys: KeyMaterial,
+    genesis: dict[str, Any],
+    *,
+    sealed_files: list[str],
+    components: list[str],
+) -> EnvironmentFiles:
+    """Everything under overlays/<environment>/generated/ except keys and SealedSecrets."""
+    env = network.environment(environment)
+    prof = profile(network.spec.profile)
+    texts = {
+        GENESIS_FILE: json.dumps(genesis, indent=2) + "\n",
+        STATIC_NODES_FILE: json.dumps(static_nodes(keys, env), indent=2) + "\n",
+    }
+    generators: list[Obj] = [
+        _config_map(GENESIS_CONFIGMAP, [GENESIS_FILE]),
+        _config_map(STATIC_NODES_CONFIGMAP, [STATIC_NODES_FILE]),
+    ]
+    peers = Peers(static_nodes(keys, env), bootnodes(keys, env))
+    for config_map, config_files in prof.config_maps(network, peers).items():
+        texts.update(config_files)
+        generators.append(_config_map(config_map, sorted(config_files)))
+    present = [role for role in ROLES if env.count(role) > 0]
+    images = sorted({prof.image_keys[role] for role in present} or {prof.image_keys["validator"]})
+    doc = kustomization(
+        [BASE, NAMESPACE_FILE, *sorted(sealed_files)],
+        namespace=env.namespace,
+        components=[f"{COMPONENTS}/{name}" for name in components],
+        labels=[
+            {
+                "pairs": {INSTANCE: instance_name(network.name, environment)},
+                "includeSelectors": False,
+                "includeTemplates": True,
+            }
+        ],
+        generatorOptions={"annotations": {SYNC_WAVE: WAVE_CONFIG}},
+        configMapGenerator=generators,
+        replicas=[{"name": workload_name(role), "count": env.count(role)} for role in present],
+        images=[image_entry(key, env.images[key]) for key in images],
+        patches=_patches(network, env, present),
+    )
+    return EnvironmentFiles({NAMESPACE_FILE: namespace_object(network, env)}, texts, doc)
+
+
+def _config_map(name: str, files: list[str]) -> Obj:
+    return {"name": name, "files": files}
+
+
+def _patches(network: Network, env: ResolvedEnvironment, present: list[str]) -> list[Obj]:
+    patches: list[Obj] = [
+        {
+            "target": {"group": "bitnami.com", "kind": "SealedSecret"},
+            "patch": dump(
+                {
+                    "apiVersion": "bitnami.com/v1alpha1",
+                    "kind": "SealedSecret",
+                    "metadata": {"name": "all", "annotations": {SYNC_WAVE: WAVE_CONFIG}},
+                }
+            ),
+        }
+    ]
+    containers = profile(network.spec.profile).containers
+    for role in ROLES:
+        name = workload_name(role)
+        if role not in present:
+            for kind, api in (
+                ("StatefulSet", "apps/v1"),
+                ("Service", "v1"),
+                ("PodDisruptionBudget", "policy/v1"),
+            ):
+                patches.append({"patch": _delete(api, kind, name)})
+            continue
+        patches.append({"patch": dump(_statefulset_patch(containers[role], role, env))})
+        budget = max_unavailable(network.spec.profile, role, env.count(role))
+        patches.append(
+            {
+                "patch": dump(
+                    {
+                        "apiVersion": "policy/v1",
+                        "kind": "PodDisruptionBudget",
+                        "metadata": {"name": name},
+                        "spec": {"maxUnavailable": budget},
+                    }
+                )
+            }
+        )
+    if "rpc" not in present:
+        patches.append({"patch": _delete("v1", "Service", JSON_RPC)})
+        patches.append({"patch": _delete("networking.k8s.io/v1", "NetworkPolicy", JSON_RPC)})
+    return patches
+
+
+def _statefulset_patch(client: str, role: str, env: ResolvedEnvironment) -> Obj:
+    pvc: Obj = {
+        "accessModes": ["ReadWriteOnce"],
+        "resources": {"requests": {"storage": env.storage_size}},
+    }
+    if env.storage_class_name:
+        pvc["storageClassName"] = env.storage_class_name
+    return {
+        "apiVersion": "apps/v1",
+        "kind": "StatefulSet",
+        "metadata": {"name": workload_name(role)},
+        "spec": {
+            "template": {
+                "spec": {
+                    "containers": [
+                        {
+                            "name": client,
+                            "resources": {
+                                "requests": dict(env.requests),
+                                "limits": dict(env.limits),
+                            },
+                        }
+                    ]
+                }
+            },
+            "volumeClaimTemplates": [{"metadata": {"name": "data"}, "spec": pvc}],
+        },
+    }
+
+
+def _delete(api: str, kind: str, name: str) -> str:
+    return f"$patch: delete\napiVersion: {api}\nkind: {kind}\nmetadata:\n  name: {name}\n"
