@@ -18,6 +18,7 @@ from ethnet.spec.names import instance_name
 from ethnet.spec.types import (
     Address,
     ChainId,
+    ClusterUrl,
     DnsLabel,
     DnsSubdomain,
     GitBranch,
@@ -127,6 +128,11 @@ class GitOps(_Model):
     engine: Literal["argocd", "flux", "both"] = "argocd"
     repo_url: GitUrl | None = Field(None, alias="repoURL", description="URL the engine clones")
     branch: GitBranch = "main"
+    depends_on: list[DnsLabel] = Field(
+        default_factory=list,
+        description="Flux Kustomizations (in flux-system) each environment waits for, "
+        "e.g. the one that installs the sealed-secrets controller",
+    )
 
 
 class Storage(_Model):
@@ -164,6 +170,10 @@ class Environment(_Model):
     namespace: DnsLabel | None = Field(None, description="default <network>-<environment>")
     cluster_domain: DnsSubdomain | None = Field(
         None, description="the cluster's DNS domain, for nodes' DNS names (default cluster.local)"
+    )
+    cluster: ClusterUrl = Field(
+        "https://kubernetes.default.svc",
+        description="Argo CD destination server of this environment (default: in-cluster)",
     )
     live: bool = Field(False, description="a running chain: its genesis is locked")
     nodes: NodeCounts | None = None

@@ -230,3 +230,18 @@ def _git_url(value: str) -> str:
 GitUrl = Annotated[
     str, AfterValidator(_git_url), WithJsonSchema({"type": "string", "pattern": _GIT_URL.pattern})
 ]
+
+_CLUSTER_URL = re.compile(r"https://[A-Za-z0-9.-]+(:[0-9]{1,5})?(/\S*)?")
+
+
+def _cluster_url(value: str) -> str:
+    if not _CLUSTER_URL.fullmatch(value):
+        raise _fail(f"{value!r} is not a cluster API URL such as 'https://kubernetes.default.svc'")
+    return value
+
+
+ClusterUrl = Annotated[
+    str,
+    AfterValidator(_cluster_url),
+    WithJsonSchema({"type": "string", "pattern": f"^{_CLUSTER_URL.pattern}$"}),
+]

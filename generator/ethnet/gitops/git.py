@@ -1,0 +1,69 @@
+"""The few git operations ethnet needs, through gitpython."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import git
+
+from ethnet.errors import EthnetError
+
+
+def open_repository(root: Path) -> git.Repo:
+    """The git repository whose work tree is ``root``."""
+    try:
+        repo = git.Repo(root)
+    except (git.InvalidGitRepositoryError, git.NoSuchPathError):
+        raise EthnetError(
+            f"{root} is not a git repository",
+            hint="run git init there (ethnet new does), or pass --no-commit",
+        ) from None
+    if repo.bare or repo.working_tree_dir is None:
+        raise EthnetError(f"{root} is a bare repository; sync needs a work tree")
+    if Path(repo.working_tree_dir).resolve() != root.resolve():
+        raise EthnetError(
+            f"{root} is inside the git repository {repo.working_tree_dir}, not its top",
+            hint="a network repository is a git repository of its own: run ethnet there",
+        )
+    return repo
+
+
+def changed_paths(repo: git.Repo) -> list[str]:
+    """Paths with uncommitted changes (staged, unstaged or untracked), relative to the top."""
+    output = repo.git.status("--porcelain=v1", "-z", "--untracked-files=all")
+    paths = []
+    entries = output.split("\0")
+    index = 0
+    while index < len(entries):
+        entry = entries[index]
+        index += 1
+        if not entry:
+            continue
+        status, path = entry[:2], entry[3:]
+        paths.append(path)
+        if status[0] in "RC":  # a rename or copy is followed by its source path
+            index += 1
+    return paths
+
+
+def head_commit(repo: git.Repo) -> str | None:
+    """The HEAD commit's id, or None in a repository without commits."""
+    try:
+        return repo.head.commit.hexsha
+    except ValueError:
+        return None
+
+
+def commit_paths(repo: git.Repo, paths: list[str], message: str) -> str:
+    """Stage ``paths`` (additions, changes, deletions) and commit them; the new commit id."""
+    repo.git.add("--all", "--", *paths)
+    if not repo.git.diff("--cached", "--name-only", "--", *paths):
+        raise EthnetError("nothing to commit")  # pragma: no cover - callers check first
+    try:
+        repo.git.commit("--quiet", "--no-verify", "-m", message, "--", *paths)
+    except git.GitCommandError as exc:
+        raise EthnetError(
+            f"git commit failed: {exc.stderr.strip()}",
+            hint="set your identity: git config user.name ...; git config user.email ...",
+        ) from None
+    return repo.head.commit.hexsha
