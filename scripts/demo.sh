@@ -1,52 +1,49 @@
 #!/usr/bin/env bash
-# `make demo`: what ethnet does today, on the example networks in examples/.
-# Everything happens in a temporary directory, with its own $ETHNET_HOME, removed at the end.
+# `make demo`: the main job on defaults. `ethnet new` makes a network repository (besu-qbft,
+# dev/staging/prod, Argo CD), then a change goes through sync, diff and check like a pull
+# request would. Everything happens in a temporary directory, with its own $ETHNET_HOME.
 set -euo pipefail
 ethnet=${1:-ethnet}
 ethnet=$(cd "$(dirname "$ethnet")" && pwd)/$(basename "$ethnet")
-examples=$(pwd)/examples
 step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 export ETHNET_HOME=$work/ethnet-home
+# a git identity for the demo's commits, if this machine has none
+export GIT_AUTHOR_NAME=${GIT_AUTHOR_NAME:-ethnet demo} GIT_AUTHOR_EMAIL=${GIT_AUTHOR_EMAIL:-demo@ethnet.invalid}
+export GIT_COMMITTER_NAME=${GIT_COMMITTER_NAME:-ethnet demo} GIT_COMMITTER_EMAIL=${GIT_COMMITTER_EMAIL:-demo@ethnet.invalid}
 
-step "ethnet spec check examples/besu-qbft/network.yaml"
-"$ethnet" spec check "$examples/besu-qbft/network.yaml"
+step "ethnet new acme-chain --no-input"
+"$ethnet" new "$work/acme-chain" --no-input
+cd "$work/acme-chain"
 
-step "a network.yaml with mistakes: every problem at once, located (exit code 1)"
-mkdir "$work/broken"
-sed -e 's/profile: besu-qbft/profile: besu-qbtf/' \
-    -e 's/chainId: 1337002/chainId: 1337001/' \
-    -e 's/"5 gwei"/"5 gwie"/' \
-    -e 's/ethstats: true/ethstat: true/' \
-    "$examples/besu-qbft/network.yaml" > "$work/broken/network.yaml"
-"$ethnet" spec check -C "$work/broken" && exit 1 || echo "(exit code $?)"
+step "the repository"
+git log --oneline
+find . -path ./.git -prune -o -type f -print | sed 's|^\./||' | sort | awk -F/ '
+  { top = ($1 == "rendered" || $1 == "overlays") ? $1 "/" $2 : $1; n[top]++ }
+  END { for (t in n) printf "  %-28s %3d file(s)\n", t, n[t] }' | sort
 
-for profile in besu-qbft geth-clique; do
-  repo=$work/$profile
-  mkdir "$repo"
-  cp "$examples/$profile/network.yaml" "$repo/"
-  cd "$repo"
+step "overlays/dev/generated/keys.yaml (public key material only)"
+sed -n '1,14p' overlays/dev/generated/keys.yaml
 
-  step "$profile: ethnet sealing-key init --env dev (a dev cluster's sealed-secrets key)"
-  "$ethnet" sealing-key init --env dev --out "$work/$profile-dev-controller-key.yaml"
+step "rendered/prod/statefulset-validator.yaml (excerpt)"
+sed -n '/containers:/,/ports:/p' rendered/prod/statefulset-validator.yaml | head -32
 
-  step "$profile: ethnet keys generate --env dev (keys made in memory, written only sealed)"
-  "$ethnet" keys generate --env dev
-  ls -1 overlays/dev/generated
-  echo "--- overlays/dev/generated/keys.yaml (public material only):"
-  sed -n '1,16p' overlays/dev/generated/keys.yaml
-  echo "..."
+step "ethnet check"
+"$ethnet" check
 
-  step "$profile: ethnet genesis --env dev (validators from keys.yaml)"
-  "$ethnet" genesis --env dev | sed -n '1,3p;/extraData/p;/alloc/,$p'
+step "a pull request: more RPC nodes in prod"
+git switch -q -c more-rpc
+sed -i 's/^      chainId: 1337003$/      chainId: 1337003\n      nodes: {rpc: 3}/' network.yaml
+"$ethnet" sync
+git log --stat --format='%h %s' -1 | sed -n '1,12p'
 
-  step "$profile: ethnet unseal (disaster recovery with the dev key; item names only)"
-  network=$(sed -n 's/^  network: //p' overlays/dev/generated/keys.yaml)
-  "$ethnet" unseal "overlays/dev/generated/sealedsecret-validator-keys.yaml" \
-      --key "$ETHNET_HOME/$network/dev/sealing-key.pem" 2>/dev/null | sed -n '/^data:/,$p' | cut -d: -f1
-  cd - >/dev/null
-done
+step "ethnet diff (what the PR comment shows)"
+"$ethnet" diff --base main | sed -n '1,30p'
 
-step "next: ethnet new (manifests, rendering, GitOps) - see the open issues in README.md"
+step "ethnet check, then the rollback: git revert"
+"$ethnet" check --base main
+git revert --no-edit HEAD >/dev/null
+"$ethnet" check
+echo "rendered/ is back to what main had: $(git diff --quiet main -- rendered && echo yes)"

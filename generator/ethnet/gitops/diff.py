@@ -4,6 +4,8 @@ and object, as Markdown fit for a pull request comment or a CI job summary."""
 from __future__ import annotations
 
 import difflib
+import hashlib
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -12,6 +14,8 @@ from ethnet.gitops.history import files_at, resolve_base
 from ethnet.spec.loader import load_network
 
 MAX_DIFF_LINES = 400  # per object; a PR comment has a size limit
+# A sealed item's ciphertext: hundreds of base64 characters nobody can review.
+_SEALED_VALUE = re.compile(r"^(\s+[-._a-zA-Z0-9]+: )([A-Za-z0-9+/]{64,}={0,2})$")
 
 
 @dataclass(frozen=True)
@@ -41,13 +45,26 @@ def rendered_changes(root: Path, base: str | None = None) -> tuple[str, list[Obj
         _, environment, file = path.split("/", 2)
         kind = "added" if before is None else "removed" if after is None else "changed"
         text = difflib.unified_diff(
-            (before or b"").decode().splitlines(keepends=True),
-            (after or b"").decode().splitlines(keepends=True),
+            _reviewable(before),
+            _reviewable(after),
             fromfile=f"a/{path}",
             tofile=f"b/{path}",
         )
         changes.append(ObjectChange(environment, file, kind, "".join(text)))
     return (revision or "(no commits)")[:12], changes
+
+
+def _reviewable(data: bytes | None) -> list[str]:
+    """The file's lines, with sealed ciphertext shortened to a digest: a changed item shows
+    as a changed digest, an untouched one stays equal."""
+    lines = []
+    for line in (data or b"").decode().splitlines(keepends=True):
+        match = _SEALED_VALUE.match(line.rstrip("\n"))
+        if match:
+            digest = hashlib.sha256(match[2].encode()).hexdigest()[:12]
+            line = f"{match[1]}<sealed, sha256:{digest}>\n"
+        lines.append(line)
+    return lines
 
 
 def markdown(base: str, changes: list[ObjectChange]) -> str:
