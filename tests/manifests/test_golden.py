@@ -10,7 +10,7 @@ import pytest
 from ethnet.spec.loader import load_network
 from tests.manifests.helpers import NETWORKS, generate_repo, make_repo, render
 
-GOLDEN_NETWORKS = ["small-besu"]
+GOLDEN_NETWORKS = ["small-besu", "small-clique"]
 
 
 @pytest.mark.parametrize("name", GOLDEN_NETWORKS)

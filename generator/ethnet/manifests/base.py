@@ -34,6 +34,7 @@ def node_settings(network: Network, env: ResolvedEnvironment, role: str) -> Node
         storage_class_name=env.storage_class_name,
         requests=env.requests,
         limits=env.limits,
+        persistent=role not in profile(network.spec.profile).stateless_roles,
     )
 
 
@@ -46,7 +47,7 @@ def base_objects(network: Network) -> list[Obj]:
         replicas = spec_level.count(role)
         objects += [
             prof.statefulset(node_settings(network, spec_level, role)),
-            headless_service(network.name, role),
+            headless_service(network.name, role, prof.p2p_protocols.get(role, ("TCP", "UDP"))),
             disruption_budget(
                 network.name, role, max_unavailable(network.spec.profile, role, replicas)
             ),

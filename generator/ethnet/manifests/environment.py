@@ -123,7 +123,7 @@ def environment_files(
         _config_map(GENESIS_CONFIGMAP, [GENESIS_FILE]),
         _config_map(STATIC_NODES_CONFIGMAP, [STATIC_NODES_FILE]),
     ]
-    peers = Peers(static_nodes(keys, env), bootnodes(keys, env))
+    peers = Peers(env.chain_id, static_nodes(keys, env), bootnodes(keys, env))
     for config_map, config_files in prof.config_maps(network, peers).items():
         texts.update(config_files)
         generators.append(_config_map(config_map, sorted(config_files)))
@@ -166,7 +166,7 @@ def _patches(network: Network, env: ResolvedEnvironment, present: list[str]) -> 
             ),
         }
     ]
-    containers = profile(network.spec.profile).containers
+    prof = profile(network.spec.profile)
     for role in ROLES:
         name = workload_name(role)
         if role not in present:
@@ -177,7 +177,8 @@ def _patches(network: Network, env: ResolvedEnvironment, present: list[str]) -> 
             ):
                 patches.append({"patch": _delete(api, kind, name)})
             continue
-        patches.append({"patch": dump(_statefulset_patch(containers[role], role, env))})
+        if role not in prof.stateless_roles:
+            patches.append({"patch": dump(_statefulset_patch(prof.containers[role], role, env))})
         budget = max_unavailable(network.spec.profile, role, env.count(role))
         patches.append(
             {

@@ -32,7 +32,7 @@ def service_account(network: str) -> Obj:
     }
 
 
-def headless_service(network: str, role: str) -> Obj:
+def headless_service(network: str, role: str, protocols: tuple[str, ...] = ("TCP", "UDP")) -> Obj:
     """Stable DNS names for a role's pods: ``validator-0.validator.<ns>.svc.<domain>``.
 
     Addresses are published before pods are Ready, so peers can resolve each other while
@@ -47,8 +47,9 @@ def headless_service(network: str, role: str) -> Obj:
             "publishNotReadyAddresses": True,
             "selector": selector(network, role),
             "ports": [
-                service_port("p2p", P2P_PORT),
-                service_port("discovery", P2P_PORT, "UDP"),
+                service_port(name, P2P_PORT, protocol)
+                for name, protocol in (("p2p", "TCP"), ("discovery", "UDP"))
+                if protocol in protocols
             ],
         },
     }

@@ -49,6 +49,7 @@ class NodeSettings:
     storage_class_name: str | None
     requests: dict[str, str]
     limits: dict[str, str]
+    persistent: bool = True  # False: a role that keeps no chain data gets no volume
 
 
 def node_labels(network: str, role: str, client: str) -> dict[str, str]:
@@ -112,7 +113,7 @@ def statefulset(
     }
     if settings.storage_class_name:
         pvc_spec["storageClassName"] = settings.storage_class_name
-    return {
+    result: Obj = {
         "apiVersion": "apps/v1",
         "kind": "StatefulSet",
         "metadata": metadata(name, pod_labels),
@@ -136,11 +137,11 @@ def statefulset(
                     "volumes": volumes,
                 },
             },
-            "volumeClaimTemplates": [
-                {"metadata": {"name": "data"}, "spec": pvc_spec},
-            ],
         },
     }
+    if settings.persistent:
+        result["spec"]["volumeClaimTemplates"] = [{"metadata": {"name": "data"}, "spec": pvc_spec}]
+    return result
 
 
 def _spread(network: str, role: str) -> Obj:
