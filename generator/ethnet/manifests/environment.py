@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ethnet.chain.enode import Enode
+from ethnet.chain.genesis import genesis_json
 from ethnet.manifests.base import kustomization
 from ethnet.manifests.common import (
     P2P_PORT,
@@ -116,7 +117,7 @@ def environment_files(
     env = network.environment(environment)
     prof = profile(network.spec.profile)
     texts = {
-        GENESIS_FILE: json.dumps(genesis, indent=2) + "\n",
+        GENESIS_FILE: genesis_json(genesis),
         STATIC_NODES_FILE: json.dumps(static_nodes(keys, env), indent=2) + "\n",
     }
     generators: list[Obj] = [

@@ -14,7 +14,6 @@ from datetime import datetime
 from importlib import resources
 from pathlib import Path
 
-from ethnet.chain.genesis import genesis_json
 from ethnet.chain.keystore import STANDARD_SCRYPT, ScryptParams
 from ethnet.manifests.base import base_objects, kustomization, object_file
 from ethnet.manifests.components import AVAILABLE_COMPONENTS, enabled_components
@@ -97,7 +96,6 @@ def generate(
             files[generated / name] = dump(obj, header=header)
         for name, text in env_files.texts.items():
             files[generated / name] = text
-        files[generated / "genesis.json"] = genesis_json(genesis)
         files[generated / "kustomization.yaml"] = dump(env_files.kustomization, header=header)
         user_overlay = layout.overlay(environment) / "kustomization.yaml"
         if not user_overlay.exists():
