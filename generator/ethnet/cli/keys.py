@@ -20,6 +20,7 @@ from ethnet.cli.common import (
     require_environment,
     warn,
 )
+from ethnet.cli.nodes import register_rotate
 from ethnet.errors import EthnetError
 from ethnet.repo.emit import dump
 from ethnet.repo.environment import ensure_keys, load_certificate
@@ -85,6 +86,7 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     target.add_argument("--all", action="store_true", help="every environment")
     add_directory(generate)
     generate.set_defaults(handler=_keys_generate)
+    register_rotate(keys_commands)
 
 
 def _sealing_key_init(args: argparse.Namespace) -> int:

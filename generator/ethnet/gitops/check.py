@@ -13,13 +13,13 @@ from typing import Any
 
 from ruamel.yaml import YAML
 
-from ethnet.chain import rlp
 from ethnet.chain.address import to_checksum_address
+from ethnet.chain.genesis import genesis_validators
 from ethnet.errors import EthnetError, SpecError
 from ethnet.gitops.git import open_repository
 from ethnet.gitops.history import read_at, resolve_base
 from ethnet.gitops.sync import staged_build, tracked_files, work_dir
-from ethnet.manifests.environment import STATIC_NODES_FILE
+from ethnet.manifests.environment import STATIC_NODES_FILE, active_nodes
 from ethnet.repo.keys import KeyMaterial
 from ethnet.repo.layout import NETWORK_FILE, RepoLayout
 from ethnet.seal.scope import SCOPE_ANNOTATIONS
@@ -132,14 +132,18 @@ def _keys_agree(root: Path, network: Network) -> list[Finding]:
         material = KeyMaterial.from_document(
             YAML(typ="safe", pure=True).load(keys_path.read_text()), source=str(keys_path)
         )
+        resolved = network.environment(env)
         validators = sorted(
-            to_checksum_address(a)
-            for a in material.validator_addresses()[: network.environment(env).validators]
+            str(node.address) for node in active_nodes(material, resolved, "validator")
         )
         genesis = json.loads(genesis_path.read_text())
-        in_genesis = sorted(to_checksum_address(a) for a in _genesis_validators(network, genesis))
+        in_genesis = sorted(
+            to_checksum_address(a) for a in genesis_validators(network.spec.profile, genesis)
+        )
         fix = "run ethnet sync (or restore the generated files from git)"
-        if validators != in_genesis:
+        # A live chain's genesis is frozen: its validator set changes by votes instead, and
+        # the vote Job that a fresh render includes is checked by the up-to-date check.
+        if validators != in_genesis and not resolved.live:
             findings.append(
                 Finding(
                     layout.relative(genesis_path),
@@ -159,15 +163,6 @@ def _keys_agree(root: Path, network: Network) -> list[Finding]:
                     )
                 )
     return findings
-
-
-def _genesis_validators(network: Network, genesis: dict[str, Any]) -> list[bytes]:
-    extra = bytes.fromhex(str(genesis.get("extraData", "0x"))[2:])
-    if network.spec.profile == "besu-qbft":
-        decoded = rlp.decode(extra)
-        return list(decoded[1]) if isinstance(decoded, list) else []  # type: ignore[arg-type]
-    signers = extra[32:-65]
-    return [signers[i : i + 20] for i in range(0, len(signers), 20)]
 
 
 def _images_pinned(root: Path, network: Network) -> list[Finding]:

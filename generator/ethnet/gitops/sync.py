@@ -60,8 +60,12 @@ def sync(
     rng: Rng = secrets.token_bytes,
     kdf: ScryptParams = STANDARD_SCRYPT,
     progress: Progress | None = None,
+    subject: str | None = None,
 ) -> SyncResult:
-    """Bring every generated and rendered file of the repository at ``root`` up to date."""
+    """Bring every generated and rendered file of the repository at ``root`` up to date.
+
+    ``subject`` replaces the commit's first line (operations such as ``ethnet node add``
+    say what they did); the body always lists what changed."""
     repo = open_repository(root) if commit else None
     lock_dir = work_dir(root)
     with sync_lock(lock_dir):
@@ -84,7 +88,7 @@ def sync(
         if repo is not None:
             dirty = [p for p in changed_paths(repo) if _committed(p)]
             if dirty:
-                message = _commit_message(result, dirty)
+                message = _commit_message(result, dirty, subject)
                 result.commit = commit_paths(repo, list(COMMITTED), message)
     return result
 
@@ -219,11 +223,12 @@ def _prune_empty_dirs(root: Path) -> None:
                 path.rmdir()
 
 
-def _commit_message(result: SyncResult, dirty: list[str]) -> str:
+def _commit_message(result: SyncResult, dirty: list[str], subject: str | None) -> str:
     environments = sorted({p.split("/")[1] for p in dirty if p.startswith("rendered/")})
-    subject = "ethnet sync"
-    if environments:
-        subject += f": {', '.join(environments)}"
+    if subject is None:
+        subject = "ethnet sync"
+        if environments:
+            subject += f": {', '.join(environments)}"
     lines = [subject, ""]
     if NETWORK_FILE in dirty:
         lines.append("network.yaml changed.")

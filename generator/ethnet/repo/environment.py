@@ -115,15 +115,27 @@ def ensure_keys(
         progress=progress,
     )
     if changes.changed or state.material is None:
-        files = {
-            layout.keys_file(environment): dump(
-                changes.material.to_document(), header=KEYS_HEADER.format(command=command)
-            )
-        }
-        for name, doc in changes.sealed.items():
-            if doc != state.sealed.get(name):
-                files[layout.sealed_secret_file(environment, name)] = dump(
-                    doc, header=SEALED_HEADER.format(command=command)
-                )
-        write_files(files)
+        write_key_changes(layout, environment, changes, state.sealed, command=command)
     return changes, state.warnings
+
+
+def write_key_changes(
+    layout: RepoLayout,
+    environment: str,
+    changes: KeyChanges,
+    before: dict[str, dict[str, Any]],
+    *,
+    command: str,
+) -> None:
+    """Write keys.yaml and every SealedSecret that differs from ``before``, all or none."""
+    files = {
+        layout.keys_file(environment): dump(
+            changes.material.to_document(), header=KEYS_HEADER.format(command=command)
+        )
+    }
+    for name, doc in changes.sealed.items():
+        if doc != before.get(name):
+            files[layout.sealed_secret_file(environment, name)] = dump(
+                doc, header=SEALED_HEADER.format(command=command)
+            )
+    write_files(files)

@@ -353,3 +353,47 @@ def _seal_into(
         labels=MANAGED_LABELS,
         template_labels=MANAGED_LABELS,
     )
+
+
+def rotate_node_key(
+    network: Network,
+    environment: str,
+    node_name: str,
+    *,
+    existing: KeyMaterial,
+    sealed: Mapping[str, Mapping[str, Any]],
+    public_key: rsa.RSAPublicKey,
+    rng: Rng = secrets.token_bytes,
+) -> KeyChanges:
+    """A new node key for one node: a new enode (and, for a besu-qbft validator, whose
+    validator address is its node key's, a new address). Only that node's key item is
+    re-sealed; every other ciphertext stays byte-identical. A geth-clique signer keeps its
+    signing account: only its p2p identity changes."""
+    node = existing.node(node_name)
+    if node is None:
+        names = ", ".join(n.name for n in existing.nodes)
+        raise EthnetError(f"{environment}: no node {node_name!r} in keys.yaml (known: {names})")
+    env = network.environment(environment)
+    secret_name = keys_secret_name(node.role)
+    if secret_name not in sealed:
+        raise EthnetError(f"{environment}: the sealed {secret_name} is missing")
+    new_key = PrivateKey.generate(rng)
+    if network.spec.profile == "besu-qbft":
+        item, content = node_item(node_name, BESU_NODE_KEY), besu_node_key_file(new_key)
+        address = to_checksum_address(new_key.address) if node.role == "validator" else None
+    else:
+        item, content = node_item(node_name, GETH_NODE_KEY), geth_node_key_file(new_key)
+        address = node.address
+    rotated = NodeIdentity(node.name, node.role, new_key.public_key.hex, address)
+    documents = {name: dict(doc) for name, doc in sealed.items()}
+    documents[secret_name] = _seal_into(
+        sealed[secret_name], secret_name, env.namespace, {item: content.encode()}, public_key, rng
+    )
+    material = KeyMaterial(
+        network=existing.network,
+        environment=existing.environment,
+        sealing_fingerprint=existing.sealing_fingerprint,
+        nodes=tuple(rotated if n.name == node_name else n for n in existing.nodes),
+        secrets=existing.secrets,
+    )
+    return KeyChanges(material, documents, [node_name])
