@@ -20,7 +20,7 @@ def test_minimal_network_gets_safe_defaults():
     dev = network.environment("dev")
     assert dev.namespace == "acme-dev"
     assert (dev.validators, dev.rpc_nodes, dev.bootnodes) == (4, 2, 1)
-    assert dev.images == {"besu": DEFAULT_IMAGES["besu"]}
+    assert dev.images == {"besu": DEFAULT_IMAGES["besu"], "votes": DEFAULT_IMAGES["votes"]}
     assert dev.live is False
     assert dev.storage_size == "20Gi"
     assert dev.requests == {"cpu": "500m", "memory": "2Gi"}
@@ -135,6 +135,7 @@ def test_clique_with_one_signer_is_valid_and_qbft_rules_do_not_apply():
     assert loaded.network.environment("dev").images == {
         "geth": "ethereum/client-go:v1.13.15",
         "bootnode": "ethereum/client-go:alltools-v1.13.15",
+        "votes": "python:3.12.8-alpine3.20",
     }
 
 

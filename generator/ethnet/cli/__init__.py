@@ -11,7 +11,7 @@ import sys
 from collections.abc import Sequence
 
 from ethnet import __version__
-from ethnet.cli import genesis, gitops, keys, nodes, seal, spec
+from ethnet.cli import genesis, gitops, keys, nodes, operations, seal, spec
 from ethnet.cli.common import EXIT_USAGE, EXIT_USER, print_problems
 from ethnet.errors import EthnetError, SpecError
 
@@ -47,6 +47,6 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"ethnet {__version__}")
     commands = parser.add_subparsers(title="commands", metavar="COMMAND")
-    for module in (gitops, nodes, spec, genesis, keys, seal):
+    for module in (gitops, nodes, spec, genesis, keys, seal, operations):
         module.register(commands)
     return parser

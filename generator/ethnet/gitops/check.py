@@ -51,7 +51,7 @@ def check(
             Finding(str(p.location or NETWORK_FILE), f"{p.path}: {p.message}", "edit network.yaml")
             for p in exc.problems
         ]
-    findings = _up_to_date(root, network, now)
+    findings = up_to_date(root, network, now)
     findings += _sealed_secret_scopes(root, network)
     findings += _keys_agree(root, network)
     findings += _images_pinned(root, network)
@@ -60,7 +60,7 @@ def check(
     return findings
 
 
-def _up_to_date(root: Path, network: Network, now: datetime) -> list[Finding]:
+def up_to_date(root: Path, network: Network, now: datetime) -> list[Finding]:
     """generated/, rendered/ and deploy/ must be what a fresh sync writes, byte for byte."""
     fix = "run ethnet sync and commit the result"
     try:

@@ -4,7 +4,8 @@ The namespace, the genesis and static nodes of this chain, the client configurat
 pinned images, replica counts, storage and resources, the disruption budgets that keep
 consensus, and the removal of roles the environment does not run. Components enabled in
 network.yaml are included here too, so they follow network.yaml without editing the
-user-owned overlay.
+user-owned overlay. A live environment whose validators differ from those of its frozen
+genesis gets the vote Job that changes the on-chain set (``ethnet.manifests.votes``).
 """
 
 from __future__ import annotations
@@ -15,10 +16,11 @@ from typing import Any
 
 from ethnet.chain.enode import Enode
 from ethnet.chain.genesis import genesis_json
-from ethnet.manifests.base import kustomization
+from ethnet.manifests.base import kustomization, object_file
 from ethnet.manifests.common import (
     P2P_PORT,
     PART_OF,
+    RPC_HTTP_PORT,
     SYNC_WAVE,
     WAVE_CONFIG,
     WAVE_NAMESPACE,
@@ -27,6 +29,8 @@ from ethnet.manifests.common import (
 from ethnet.manifests.network import JSON_RPC, max_unavailable
 from ethnet.manifests.nodes import GENESIS_CONFIGMAP, STATIC_NODES_CONFIGMAP
 from ethnet.manifests.profiles import Peers, profile
+from ethnet.manifests.votes import DEFAULT_VOTES_IMAGE, vote_objects
+from ethnet.manifests.votes import IMAGE as VOTES_IMAGE
 from ethnet.repo.emit import dump
 from ethnet.repo.keys import KeyMaterial, NodeIdentity
 from ethnet.spec.model import Network, ResolvedEnvironment
@@ -63,6 +67,16 @@ def active_nodes(keys: KeyMaterial, env: ResolvedEnvironment, role: str) -> list
     """The nodes of ``role`` this environment runs (keys of removed nodes may remain)."""
     wanted = {f"{workload_name(role)}-{i}" for i in range(env.count(role))}
     return [node for node in keys.nodes if node.role == role and node.name in wanted]
+
+
+def validator_rpc_url(node: NodeIdentity, env: ResolvedEnvironment) -> str:
+    """A validator's internal JSON-RPC endpoint (open only to labelled clients)."""
+    return f"http://{node_host(node, env)}:{RPC_HTTP_PORT}"
+
+
+def desired_validators(keys: KeyMaterial, env: ResolvedEnvironment) -> list[str]:
+    """The validator addresses network.yaml asks for: keys.yaml's running validators."""
+    return [str(node.address) for node in active_nodes(keys, env, "validator") if node.address]
 
 
 def static_nodes(keys: KeyMaterial, env: ResolvedEnvironment) -> list[str]:
@@ -112,8 +126,14 @@ def environment_files(
     *,
     sealed_files: list[str],
     components: list[str],
+    genesis_validators: list[str] | None = None,
 ) -> EnvironmentFiles:
-    """Everything under overlays/<environment>/generated/ except keys and SealedSecrets."""
+    """Everything under overlays/<environment>/generated/ except keys and SealedSecrets.
+
+    ``genesis_validators`` are the validator addresses in the environment's genesis as
+    deployed. Given for a live environment, and not the validators keys.yaml runs, they
+    add the Job that votes the on-chain set to keys.yaml's (``ethnet.manifests.votes``).
+    """
     env = network.environment(environment)
     prof = profile(network.spec.profile)
     texts = {
@@ -129,9 +149,18 @@ def environment_files(
         texts.update(config_files)
         generators.append(_config_map(config_map, sorted(config_files)))
     present = [role for role in ROLES if env.count(role) > 0]
-    images = sorted({prof.image_keys[role] for role in present} or {prof.image_keys["validator"]})
+    images = {
+        key: env.images[key]
+        for key in {prof.image_keys[role] for role in present} or {prof.image_keys["validator"]}
+    }
+    objects: dict[str, Obj] = {NAMESPACE_FILE: namespace_object(network, env)}
+    if genesis_validators is not None and env.live:
+        votes = _votes(network, env, keys, genesis_validators)
+        objects.update((object_file(obj), obj) for obj in votes)
+        if votes:
+            images[VOTES_IMAGE] = _votes_image(env)
     doc = kustomization(
-        [BASE, NAMESPACE_FILE, *sorted(sealed_files)],
+        [BASE, *sorted(objects), *sorted(sealed_files)],
         namespace=env.namespace,
         components=[f"{COMPONENTS}/{name}" for name in components],
         labels=[
@@ -144,10 +173,40 @@ def environment_files(
         generatorOptions={"annotations": {SYNC_WAVE: WAVE_CONFIG}},
         configMapGenerator=generators,
         replicas=[{"name": workload_name(role), "count": env.count(role)} for role in present],
-        images=[image_entry(key, env.images[key]) for key in images],
+        images=[image_entry(key, reference) for key, reference in sorted(images.items())],
         patches=_patches(network, env, present),
     )
-    return EnvironmentFiles({NAMESPACE_FILE: namespace_object(network, env)}, texts, doc)
+    return EnvironmentFiles(objects, texts, doc)
+
+
+def _votes(
+    network: Network, env: ResolvedEnvironment, keys: KeyMaterial, genesis_validators: list[str]
+) -> list[Obj]:
+    """The vote Job of a live environment. It is rendered even when the validators are the
+    genesis ones: after ``git revert`` of a validator change, only a Job still voting towards
+    keys.yaml's set takes the reverted validator out again; with nothing to change it exits
+    at once without voting.
+
+    Every running validator is asked to vote: those in the on-chain set vote now; one not
+    yet in it (being added, or added by an earlier vote) keeps the proposal and votes once
+    it is in, which a large addition needs (the genesis validators alone would become a
+    minority). A validator not running is not asked.
+    """
+    validators = active_nodes(keys, env, "validator")
+    return vote_objects(
+        network,
+        env,
+        genesis_validators,
+        desired_validators(keys, env),
+        [validator_rpc_url(node, env) for node in validators],
+        _votes_image(env),
+        always=True,
+    )
+
+
+def _votes_image(env: ResolvedEnvironment) -> str:
+    """The pinned image of the vote Job: network.yaml's ``images.votes`` (default pinned)."""
+    return env.images.get(VOTES_IMAGE, DEFAULT_VOTES_IMAGE)
 
 
 def _config_map(name: str, files: list[str]) -> Obj:

@@ -16,8 +16,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from ethnet.chain.address import parse_address
-from ethnet.chain.genesis import build_genesis
+from ethnet.chain.address import parse_address, to_checksum_address
+from ethnet.chain.genesis import build_genesis, genesis_validators
 from ethnet.chain.keystore import STANDARD_SCRYPT, ScryptParams
 from ethnet.errors import EthnetError
 from ethnet.manifests.base import base_objects, kustomization, object_file
@@ -91,6 +91,7 @@ def generate(
         sealed_files = [
             layout.sealed_secret_file(environment, name).name for name in changes.sealed
         ]
+        in_genesis = genesis_validators(network.spec.profile, genesis)
         env_files = environment_files(
             network,
             environment,
@@ -98,6 +99,7 @@ def generate(
             genesis,
             sealed_files=sealed_files,
             components=enabled_components(network),
+            genesis_validators=[to_checksum_address(address) for address in in_genesis],
         )
         generated = layout.generated(environment)
         for name, obj in env_files.objects.items():

@@ -41,11 +41,12 @@ DEFAULT_IMAGES: dict[str, str] = {
     "besu": "hyperledger/besu:26.2.0",
     "geth": "ethereum/client-go:v1.13.15",
     "bootnode": "ethereum/client-go:alltools-v1.13.15",
+    "votes": "python:3.12.8-alpine3.20",
 }
 # Which images each profile runs; the others are ignored with a warning.
 PROFILE_IMAGES: dict[str, tuple[str, ...]] = {
-    "besu-qbft": ("besu",),
-    "geth-clique": ("geth", "bootnode"),
+    "besu-qbft": ("besu", "votes"),
+    "geth-clique": ("geth", "bootnode", "votes"),
 }
 DEFAULT_NODE_COUNTS = {"validators": 4, "rpc": 2, "bootnodes": 1}
 DEFAULT_STORAGE_SIZE = "20Gi"
@@ -111,6 +112,9 @@ class Images(_Model):
     besu: Image | None = None
     geth: Image | None = None
     bootnode: Image | None = None
+    votes: Image | None = Field(
+        None, description="Python image of the validator vote Job of live environments"
+    )
 
 
 class Components(_Model):
