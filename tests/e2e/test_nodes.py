@@ -163,3 +163,8 @@ def test_live_genesis_stays_when_validators_change(network):
         Path(ws.repo / "rendered/prod/statefulset-validator.yaml").read_text().count("replicas: 5")
         == 1
     )
+    [job] = (ws.repo / "rendered/prod").glob("job-validator-votes-*.yaml")
+    container = load_yaml(job.read_text())["spec"]["template"]["spec"]["containers"][0]
+    desired = next(env["value"] for env in container["env"] if env["name"] == "DESIRED")
+    addresses = {node["address"] for node in _keys(ws, "prod").values() if "address" in node}
+    assert set(desired.split(",")) == addresses and len(addresses) == 5
