@@ -17,7 +17,6 @@ from ethnet.manifests.common import (
     RPC_WS_PORT,
     Obj,
     pod_env,
-    port,
 )
 from ethnet.manifests.nodes import (
     CONFIG_DIR,
@@ -27,6 +26,7 @@ from ethnet.manifests.nodes import (
     STATIC_NODES_DIR,
     NodeSettings,
     client_container_base,
+    client_ports,
     client_resources,
     key_init_container,
     node_volumes,
@@ -96,15 +96,7 @@ def besu_args(role: str) -> list[str]:
 
 
 def besu_ports(role: str) -> list[Obj]:
-    ports = [
-        port("p2p", P2P_PORT),
-        port("discovery", P2P_PORT, "UDP"),
-        port("rpc-http", RPC_HTTP_PORT),
-    ]
-    if role == "rpc":
-        ports.append(port("rpc-ws", RPC_WS_PORT))
-    ports.append(port("metrics", BESU_METRICS_PORT))
-    return ports
+    return client_ports(role, BESU_METRICS_PORT)
 
 
 def besu_statefulset(settings: NodeSettings) -> Obj:

@@ -67,6 +67,7 @@ from ethnet.manifests.nodes import (
     NODE_KEY_DIR,
     NodeSettings,
     client_container_base,
+    client_ports,
     client_resources,
     key_init_container,
     node_volumes,
@@ -215,15 +216,7 @@ def start_script(role: str) -> str:
 
 
 def geth_ports(role: str) -> list[Obj]:
-    ports = [
-        port("p2p", P2P_PORT),
-        port("discovery", P2P_PORT, "UDP"),
-        port("rpc-http", RPC_HTTP_PORT),
-    ]
-    if role == "rpc":
-        ports.append(port("rpc-ws", RPC_WS_PORT))
-    ports.append(port("metrics", GETH_METRICS_PORT))
-    return ports
+    return client_ports(role, GETH_METRICS_PORT)
 
 
 def _key_init(settings: NodeSettings) -> Obj:

@@ -13,6 +13,9 @@ from dataclasses import dataclass
 
 from ethnet.manifests.common import (
     NODE_LABEL,
+    P2P_PORT,
+    RPC_HTTP_PORT,
+    RPC_WS_PORT,
     TERMINATION_GRACE_SECONDS,
     Obj,
     container_security_context,
@@ -21,6 +24,7 @@ from ethnet.manifests.common import (
     metadata,
     pod_env,
     pod_security_context,
+    port,
     selector,
     small_resources,
 )
@@ -163,6 +167,20 @@ def _spread(network: str, role: str) -> Obj:
 
 def client_resources(settings: NodeSettings) -> Obj:
     return {"requests": dict(settings.requests), "limits": dict(settings.limits)}
+
+
+def client_ports(role: str, metrics_port: int) -> list[Obj]:
+    """A client's container ports: p2p (TCP and UDP discovery), JSON-RPC over HTTP,
+    WebSocket on RPC nodes only, and metrics."""
+    ports = [
+        port("p2p", P2P_PORT),
+        port("discovery", P2P_PORT, "UDP"),
+        port("rpc-http", RPC_HTTP_PORT),
+    ]
+    if role == "rpc":
+        ports.append(port("rpc-ws", RPC_WS_PORT))
+    ports.append(port("metrics", metrics_port))
+    return ports
 
 
 def client_container_base(name: str, image: str) -> Obj:
