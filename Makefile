@@ -49,5 +49,10 @@ schema: $(STAMP)
 	$(BIN)/python -c 'from ethnet.spec.schema import network_schema, schema_text; \
 	  open("generator/ethnet/spec/network.schema.json", "w").write(schema_text(network_schema()))'
 
+# side-by-side benchmarks (not part of make test); writes benchmarks/RESULTS.md
+.PHONY: bench
+bench: $(STAMP) $(TOOLS)/.installed-stamp
+	$(BIN)/python benchmarks/run.py
+
 clean:
 	rm -rf $(VENV) $(TOOLS) build dist generator/*.egg-info
