@@ -16,6 +16,7 @@ from ruamel.yaml import YAML
 from ethnet.chain.address import to_checksum_address
 from ethnet.chain.genesis import genesis_validators
 from ethnet.errors import EthnetError, SpecError
+from ethnet.gitops.boundaries import check_boundaries
 from ethnet.gitops.git import open_repository
 from ethnet.gitops.history import read_at, resolve_base
 from ethnet.gitops.sync import staged_build, tracked_files, work_dir
@@ -64,6 +65,7 @@ def up_to_date(root: Path, network: Network, now: datetime) -> list[Finding]:
     """generated/, rendered/ and deploy/ must be what a fresh sync writes, byte for byte."""
     fix = "run ethnet sync and commit the result"
     try:
+        check_boundaries(root)
         with staged_build(root, network, work_dir(root), now=now) as (stage, _result):
             fresh = tracked_files(stage, network)
     except EthnetError as exc:

@@ -59,11 +59,24 @@ def commit_paths(repo: git.Repo, paths: list[str] | None, message: str) -> str:
     the new commit's id. Hooks are skipped: this is a machine-made commit."""
     pathspec = ["--", *paths] if paths is not None else []
     repo.git.add("--all", *pathspec)
+    merging = (Path(repo.git_dir) / "MERGE_HEAD").exists()
+    if merging:
+        # git refuses a partial commit during a merge: with the outputs re-rendered and
+        # staged, conclude the merge itself (its own message names the branches).
+        pathspec = []
+        message = ""
     try:
-        repo.git.commit("--quiet", "--no-verify", "-m", message, *pathspec)
+        if merging:
+            repo.git.commit("--quiet", "--no-verify", "--no-edit")
+        else:
+            repo.git.commit("--quiet", "--no-verify", "-m", message, *pathspec)
     except git.GitCommandError as exc:
+        detail = str(exc.stderr).strip()
+        identity = "user.name" in detail or "user.email" in detail or "identity" in detail
         raise EthnetError(
-            f"git commit failed: {exc.stderr.strip()}",
-            hint="set your identity: git config user.name ...; git config user.email ...",
+            f"git commit failed: {detail}",
+            hint="set your identity: git config user.name ...; git config user.email ..."
+            if identity
+            else "the files are written; finish with git add and git commit",
         ) from None
     return repo.head.commit.hexsha

@@ -101,6 +101,10 @@ def _render_template(directory: Path, context: dict[str, str], no_input: bool) -
             "cookiecutters_dir": str(Path(scratch) / "cookiecutters"),
             "replay_dir": str(Path(scratch) / "replay"),
         }
+        # cookiecutter writes its rendered hooks to the default temporary directory and
+        # leaves them there: point it at the scratch directory, removed below
+        default_tempdir = tempfile.tempdir
+        tempfile.tempdir = scratch
         try:
             project = cookiecutter(
                 str(template_dir()),
@@ -116,6 +120,8 @@ def _render_template(directory: Path, context: dict[str, str], no_input: bool) -
             ) from None
         except CookiecutterException as exc:
             raise EthnetError(f"the template failed: {exc}") from None
+        finally:
+            tempfile.tempdir = default_tempdir
         directory.parent.mkdir(parents=True, exist_ok=True)
         if directory.exists():
             directory.rmdir()  # empty, checked by the caller

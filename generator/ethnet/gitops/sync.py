@@ -20,6 +20,7 @@ from pathlib import Path
 
 from ethnet.chain.keystore import STANDARD_SCRYPT, ScryptParams
 from ethnet.errors import EthnetError
+from ethnet.gitops.boundaries import check_boundaries
 from ethnet.gitops.deploy import deploy_files
 from ethnet.gitops.git import changed_paths, commit_paths, open_repository
 from ethnet.gitops.lock import sync_lock
@@ -72,6 +73,7 @@ def sync(
         if repo is not None and not allow_dirty:
             _refuse_unrelated_changes(changed_paths(repo))
         network = load_network(root / NETWORK_FILE).network
+        check_boundaries(root)
         with staged_build(
             root, network, lock_dir, now=now, rng=rng, kdf=kdf, progress=progress
         ) as (
@@ -124,6 +126,7 @@ def render_preview(root: Path, environment: str, *, now: datetime) -> str:
     if environment not in network.spec.environments:
         known = ", ".join(network.environment_names)
         raise EthnetError(f"no environment {environment!r} in network.yaml (known: {known})")
+    check_boundaries(root)
     with _stage(root, Path(tempfile.gettempdir())) as stage:
         generate(RepoLayout(stage), network, now=now, command=COMMAND)
         files = render_environment(stage / "overlays" / environment, environment)

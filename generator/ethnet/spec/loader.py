@@ -18,7 +18,14 @@ from pydantic_core import ErrorDetails
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
-from ruamel.yaml.events import AliasEvent
+from ruamel.yaml.events import (
+    AliasEvent,
+    MappingEndEvent,
+    MappingStartEvent,
+    SequenceEndEvent,
+    SequenceStartEvent,
+)
+from ruamel.yaml.reader import ReaderError
 
 from ethnet.errors import Location, Problem, SpecError
 from ethnet.spec import rules
@@ -26,6 +33,9 @@ from ethnet.spec.model import Network
 
 # A network.yaml is a few kilobytes; refusing big files early keeps a bad input cheap.
 MAX_SPEC_BYTES = 1024 * 1024
+# network.yaml is about six levels deep; refusing deep nesting early keeps the YAML
+# library's recursion (and its run time) bounded.
+MAX_DEPTH = 32
 FILENAME = "network.yaml"
 
 LocPath = tuple[str | int, ...]
@@ -88,7 +98,24 @@ def _single(filename: str, message: str, hint: str | None = None) -> SpecError:
 def _parse_yaml(text: str, filename: str) -> CommentedMap:
     yaml = YAML(typ="rt")
     try:
+        depth = 0
         for event in yaml.parse(text):
+            if isinstance(event, MappingStartEvent | SequenceStartEvent):
+                depth += 1
+                if depth > MAX_DEPTH:
+                    mark = event.start_mark
+                    raise SpecError(
+                        [
+                            Problem(
+                                Location(filename, mark.line + 1, mark.column + 1),
+                                "",
+                                f"nested deeper than {MAX_DEPTH} levels",
+                                "a network.yaml is a few levels deep",
+                            )
+                        ]
+                    )
+            elif isinstance(event, MappingEndEvent | SequenceEndEvent):
+                depth -= 1
             if isinstance(event, AliasEvent):
                 mark = event.start_mark
                 raise SpecError(
@@ -107,8 +134,26 @@ def _parse_yaml(text: str, filename: str) -> CommentedMap:
         location = Location(filename, mark.line + 1, mark.column + 1) if mark else None
         problem = " ".join(str(part) for part in (exc.problem or exc.context,) if part)
         raise SpecError([Problem(location, "", f"invalid YAML: {problem}")]) from None
+    except ReaderError as exc:
+        position = int(exc.position)
+        line = text.count("\n", 0, position) + 1
+        column = position - (text.rfind("\n", 0, position) + 1) + 1
+        character = f"U+{exc.character:04X}" if isinstance(exc.character, int) else "a character"
+        raise SpecError(
+            [
+                Problem(
+                    Location(filename, line, column),
+                    "",
+                    f"invalid YAML: {character} is not allowed in YAML text",
+                )
+            ]
+        ) from None
     except YAMLError as exc:
         raise SpecError([Problem(Location(filename), "", f"invalid YAML: {exc}")]) from None
+    except RecursionError:
+        raise SpecError(
+            [Problem(Location(filename, 1, 1), "", "nested too deeply to read")]
+        ) from None
     if not isinstance(tree, CommentedMap):
         raise SpecError(
             [
