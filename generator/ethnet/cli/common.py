@@ -9,10 +9,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TextIO
 
-from ethnet.errors import EthnetError, Problem
+from ethnet.errors import Problem
 from ethnet.repo.layout import NETWORK_FILE, RepoLayout
 from ethnet.spec.loader import LoadedNetwork, load_network
-from ethnet.spec.model import Network
 
 EXIT_OK, EXIT_USER, EXIT_USAGE = 0, 1, 2
 
@@ -51,12 +50,6 @@ def load(path: Path) -> LoadedNetwork:
     loaded = load_network(path)
     print_problems(loaded.warnings, sys.stderr)
     return loaded
-
-
-def require_environment(network: Network, environment: str) -> None:
-    if environment not in network.spec.environments:
-        known = ", ".join(network.environment_names)
-        raise EthnetError(f"no environment {environment!r} in network.yaml (known: {known})")
 
 
 def print_problems(problems: Sequence[Problem], stream: TextIO) -> None:

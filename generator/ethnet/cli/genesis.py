@@ -16,7 +16,6 @@ from ethnet.cli.common import (
     layout,
     load,
     network_file,
-    require_environment,
 )
 from ethnet.errors import EthnetError, InvalidAddressError, RepositoryError
 from ethnet.repo.environment import read_yaml_file
@@ -54,7 +53,7 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
 
 def _genesis(args: argparse.Namespace) -> int:
     network = load(network_file(args, args.file)).network
-    require_environment(network, args.env)
+    network.require_environment(args.env)
     validators = _validators(args) if args.validator else _validators_from_keys(args)
     text = genesis_json(environment_genesis(network, args.env, validators))
     if args.output is None:

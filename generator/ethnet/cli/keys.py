@@ -17,7 +17,6 @@ from ethnet.cli.common import (
     network_file,
     now,
     progress,
-    require_environment,
     warn,
 )
 from ethnet.cli.nodes import register_rotate
@@ -92,7 +91,7 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
 def _sealing_key_init(args: argparse.Namespace) -> int:
     repo = layout(args)
     network = load(network_file(args)).network
-    require_environment(network, args.env)
+    network.require_environment(args.env)
     if args.out is not None and is_inside(args.out, repo.root):
         raise EthnetError(
             f"{args.out} is inside the repository; the controller Secret holds a private key",
@@ -129,7 +128,7 @@ def _keys_generate(args: argparse.Namespace) -> int:
     network = load(network_file(args)).network
     environments = list(network.environment_names) if args.all else [args.env]
     for environment in environments:
-        require_environment(network, environment)
+        network.require_environment(environment)
         load_certificate(repo, environment, now())  # every certificate usable before any work
     for environment in environments:
         try:

@@ -18,7 +18,6 @@ from ethnet.cli.common import (
     load,
     network_file,
     now,
-    require_environment,
     warn,
 )
 from ethnet.errors import EthnetError
@@ -197,7 +196,7 @@ def _namespace(args: argparse.Namespace) -> str:
     if args.env is None:
         raise EthnetError("--namespace is required with --cert (or use --env)")
     network = load(network_file(args)).network
-    require_environment(network, args.env)
+    network.require_environment(args.env)
     return network.environment(args.env).namespace
 
 

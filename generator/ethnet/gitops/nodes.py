@@ -46,7 +46,7 @@ def change_node_count(
     A StatefulSet always removes its highest ordinal, so removal takes the last node."""
     layout = RepoLayout(root)
     network = load_network(layout.network_file).network
-    _require_environment(network, environment)
+    network.require_environment(environment)
     env = network.environment(environment)
     current = env.count(role)
     count = current + delta
@@ -98,7 +98,7 @@ def rotate_key(
     and removes the old one; elsewhere the genesis is rebuilt with it."""
     layout = RepoLayout(root)
     network = load_network(layout.network_file).network
-    _require_environment(network, environment)
+    network.require_environment(environment)
     state = load_environment_keys(layout, environment, now)
     if state.material is None:
         raise EthnetError(
@@ -120,12 +120,6 @@ def rotate_key(
         write_key_changes(layout, environment, changes, state.sealed, command="ethnet keys rotate")
         subject = f"ethnet keys rotate: {environment} {node}"
         return sync(root, now=now, rng=rng, progress=progress, subject=subject)
-
-
-def _require_environment(network: Network, environment: str) -> None:
-    if environment not in network.spec.environments:
-        known = ", ".join(network.environment_names)
-        raise EthnetError(f"no environment {environment!r} in network.yaml (known: {known})")
 
 
 @contextmanager

@@ -95,9 +95,7 @@ def reseal(
     keys; every item must decrypt with one of them, or nothing is written."""
     layout = RepoLayout(root)
     network = load_network(layout.network_file).network
-    if environment not in network.spec.environments:
-        known = ", ".join(network.environment_names)
-        raise EthnetError(f"no environment {environment!r} in network.yaml (known: {known})")
+    network.require_environment(environment)
     new, warnings = load_sealing_certificate(certificate, source=certificate_source, now=now)
     certificate_text = _certificate_text(certificate, certificate_source)
     if not private_keys:

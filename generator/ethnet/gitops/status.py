@@ -133,9 +133,7 @@ def environment_status(root: Path, environment: str, *, now: datetime) -> Status
     """The status of ``environment`` in the repository at ``root``."""
     layout = RepoLayout(root)
     network = load_network(root / NETWORK_FILE).network
-    if environment not in network.spec.environments:
-        known = ", ".join(network.environment_names)
-        raise EthnetError(f"no environment {environment!r} in network.yaml (known: {known})")
+    network.require_environment(environment)
     env = network.environment(environment)
     material = _material(layout, environment)
     findings = _rendered_findings(root, network, environment, now)

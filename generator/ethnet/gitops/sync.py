@@ -123,9 +123,7 @@ def render_preview(root: Path, environment: str, *, now: datetime) -> str:
     """The hydrated YAML of one environment as sync would render it, changing nothing
     (new keys would be generated in a throwaway copy, so none are shown)."""
     network = load_network(root / NETWORK_FILE).network
-    if environment not in network.spec.environments:
-        known = ", ".join(network.environment_names)
-        raise EthnetError(f"no environment {environment!r} in network.yaml (known: {known})")
+    network.require_environment(environment)
     check_boundaries(root)
     with _stage(root, Path(tempfile.gettempdir())) as stage:
         generate(RepoLayout(stage), network, now=now, command=COMMAND)

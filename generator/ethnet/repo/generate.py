@@ -65,9 +65,10 @@ def generate(
     result = Generated()
     header = HEADER.format(command=command)
     files: dict[Path, str] = {}
-    for obj in base_objects(network):
+    base = base_objects(network)
+    for obj in base:
         files[layout.root / "base" / object_file(obj)] = dump(obj, header=header)
-    base_resources = sorted(object_file(obj) for obj in base_objects(network))
+    base_resources = sorted(object_file(obj) for obj in base)
     files[layout.root / "base" / "kustomization.yaml"] = dump(
         kustomization(base_resources), header=header
     )

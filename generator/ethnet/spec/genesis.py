@@ -15,9 +15,7 @@ def genesis_params(
     network: Network, environment: str, validators: Sequence[bytes]
 ) -> GenesisParams:
     """The genesis parameters of ``environment``; ``validators`` must match its node count."""
-    if environment not in network.spec.environments:
-        known = ", ".join(network.environment_names)
-        raise EthnetError(f"no environment {environment!r} in network.yaml (known: {known})")
+    network.require_environment(environment)
     env = network.environment(environment)
     if len(validators) != env.validators:
         raise EthnetError(

@@ -14,6 +14,7 @@ from typing import Annotated, Literal, TypeVar
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
+from ethnet.errors import EthnetError
 from ethnet.spec.names import instance_name
 from ethnet.spec.types import (
     Address,
@@ -218,6 +219,12 @@ class Network(_Model):
     @property
     def environment_names(self) -> tuple[str, ...]:
         return tuple(self.spec.environments)
+
+    def require_environment(self, name: str) -> None:
+        """Refuse an environment network.yaml does not have, naming the ones it does."""
+        if name not in self.spec.environments:
+            known = ", ".join(self.environment_names)
+            raise EthnetError(f"no environment {name!r} in network.yaml (known: {known})")
 
     def environment(self, name: str) -> ResolvedEnvironment:
         """The effective settings of one environment."""
