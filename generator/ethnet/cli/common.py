@@ -7,11 +7,13 @@ import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from ethnet.errors import Problem
 from ethnet.repo.layout import NETWORK_FILE, RepoLayout
-from ethnet.spec.loader import LoadedNetwork, load_network
+
+if TYPE_CHECKING:
+    from ethnet.spec.loader import LoadedNetwork
 
 EXIT_OK, EXIT_USER, EXIT_USAGE = 0, 1, 2
 
@@ -47,6 +49,8 @@ def network_file(args: argparse.Namespace, file: Path | None = None) -> Path:
 
 def load(path: Path) -> LoadedNetwork:
     """Load and validate network.yaml, printing its warnings."""
+    from ethnet.spec.loader import load_network
+
     loaded = load_network(path)
     print_problems(loaded.warnings, sys.stderr)
     return loaded

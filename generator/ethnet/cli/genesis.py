@@ -6,8 +6,6 @@ import argparse
 import sys
 from pathlib import Path
 
-from ethnet.chain.address import parse_address
-from ethnet.chain.genesis import genesis_json
 from ethnet.cli.common import (
     EXIT_OK,
     add_directory,
@@ -18,10 +16,6 @@ from ethnet.cli.common import (
     network_file,
 )
 from ethnet.errors import EthnetError, InvalidAddressError, RepositoryError
-from ethnet.repo.environment import read_yaml_file
-from ethnet.repo.files import write_atomically
-from ethnet.repo.keys import KeyMaterial
-from ethnet.spec.genesis import environment_genesis
 
 
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -52,6 +46,10 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
 
 
 def _genesis(args: argparse.Namespace) -> int:
+    from ethnet.chain.genesis import genesis_json
+    from ethnet.repo.files import write_atomically
+    from ethnet.spec.genesis import environment_genesis
+
     network = load(network_file(args, args.file)).network
     network.require_environment(args.env)
     validators = _validators(args) if args.validator else _validators_from_keys(args)
@@ -65,6 +63,8 @@ def _genesis(args: argparse.Namespace) -> int:
 
 
 def _validators(args: argparse.Namespace) -> list[bytes]:
+    from ethnet.chain.address import parse_address
+
     validators = []
     for text in args.validator:
         try:
@@ -75,6 +75,9 @@ def _validators(args: argparse.Namespace) -> list[bytes]:
 
 
 def _validators_from_keys(args: argparse.Namespace) -> list[bytes]:
+    from ethnet.repo.environment import read_yaml_file
+    from ethnet.repo.keys import KeyMaterial
+
     repo = layout(args)
     path = repo.keys_file(args.env)
     if not path.is_file():

@@ -18,10 +18,6 @@ from ethnet.cli.common import (
     warn,
 )
 from ethnet.errors import EthnetError
-from ethnet.gitops.check import check
-from ethnet.gitops.diff import markdown, rendered_changes
-from ethnet.gitops.new import new_network
-from ethnet.gitops.sync import render_preview, sync
 from ethnet.repo.layout import ethnet_home
 
 
@@ -51,7 +47,10 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         description="Regenerate base/, components/, deploy/ and overlays/*/generated/ from "
         "network.yaml (never re-sealing existing keys), render every environment with "
         "kustomize into rendered/<env>/ (one file per object), and commit if anything "
-        "changed. All or nothing: a failure leaves the work tree, index and HEAD as they were.",
+        "changed. All or nothing: a failure before the first file is written leaves the work "
+        "tree, index and HEAD as they were; from then on a journal in .git/ethnet/ records "
+        "the whole change, and if the process dies the next sync finishes it. When nothing "
+        "changed since the last sync, nothing is rendered (see --full).",
     )
     add_directory(sync_parser)
     sync_parser.add_argument(
@@ -61,6 +60,13 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         "--allow-dirty",
         action="store_true",
         help="run even with uncommitted changes outside the network's files",
+    )
+    sync_parser.add_argument(
+        "--full",
+        action="store_true",
+        help="render every environment even when nothing changed since the last sync "
+        "(by default a sync whose inputs and outputs are byte-identical to what the last "
+        "sync left, with the same ethnet and kustomize, stops there)",
     )
     sync_parser.set_defaults(handler=_sync)
 
@@ -106,6 +112,9 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     check_parser.set_defaults(handler=_check)
 
 
+UNCHANGED = "everything is up to date: nothing changed since the last sync (--full renders anyway)"
+
+
 def _settings(pairs: list[str]) -> dict[str, str]:
     settings = {}
     for pair in pairs:
@@ -117,6 +126,8 @@ def _settings(pairs: list[str]) -> dict[str, str]:
 
 
 def _new(args: argparse.Namespace) -> int:
+    from ethnet.gitops.new import new_network
+
     try:
         created = new_network(
             args.directory,
@@ -136,13 +147,25 @@ def _new(args: argparse.Namespace) -> int:
 
 
 def _sync(args: argparse.Namespace) -> int:
+    from ethnet.gitops import fingerprint
+
+    root = layout(args).root
+    # The no-op fast path, before the rest of ethnet is even imported.
+    fast = not args.full and not args.no_commit
+    if fast and fingerprint.unchanged_since_last_sync(root, allow_dirty=args.allow_dirty):
+        info(UNCHANGED)
+        return EXIT_OK
+
+    from ethnet.gitops.sync import sync
+
     try:
         result = sync(
-            layout(args).root,
+            root,
             now=now(),
             commit=not args.no_commit,
             allow_dirty=args.allow_dirty,
             progress=progress,
+            full=args.full,
         )
     finally:
         end_progress()
@@ -151,6 +174,9 @@ def _sync(args: argparse.Namespace) -> int:
     for env, keys in sorted(result.generated_keys.items()):
         if keys:
             info(f"{env}: generated and sealed {', '.join(keys)}")
+    if result.unchanged:
+        info(UNCHANGED)
+        return EXIT_OK
     if not result.changed and not result.removed and result.commit is None:
         info("everything is up to date; nothing to commit")
         return EXIT_OK
@@ -161,17 +187,23 @@ def _sync(args: argparse.Namespace) -> int:
 
 
 def _render(args: argparse.Namespace) -> int:
+    from ethnet.gitops.sync import render_preview
+
     sys.stdout.write(render_preview(layout(args).root, args.env, now=now()))
     return EXIT_OK
 
 
 def _diff(args: argparse.Namespace) -> int:
+    from ethnet.gitops.diff import markdown, rendered_changes
+
     base, changes = rendered_changes(layout(args).root, args.base)
     sys.stdout.write(markdown(base, changes))
     return EXIT_OK
 
 
 def _check(args: argparse.Namespace) -> int:
+    from ethnet.gitops.check import check
+
     findings = check(
         layout(args).root,
         now=now(),

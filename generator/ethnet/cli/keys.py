@@ -21,11 +21,7 @@ from ethnet.cli.common import (
 )
 from ethnet.cli.nodes import register_rotate
 from ethnet.errors import EthnetError
-from ethnet.repo.emit import dump
-from ethnet.repo.environment import ensure_keys, load_certificate
-from ethnet.repo.files import write_private_file
 from ethnet.repo.layout import ethnet_home, is_inside
-from ethnet.repo.sealing_key import init_sealing_key
 
 
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -89,6 +85,10 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
 
 
 def _sealing_key_init(args: argparse.Namespace) -> int:
+    from ethnet.repo.emit import dump
+    from ethnet.repo.files import write_private_file
+    from ethnet.repo.sealing_key import init_sealing_key
+
     repo = layout(args)
     network = load(network_file(args)).network
     network.require_environment(args.env)
@@ -124,6 +124,8 @@ def _sealing_key_init(args: argparse.Namespace) -> int:
 
 
 def _keys_generate(args: argparse.Namespace) -> int:
+    from ethnet.repo.environment import ensure_keys, load_certificate
+
     repo = layout(args)
     network = load(network_file(args)).network
     environments = list(network.environment_names) if args.all else [args.env]

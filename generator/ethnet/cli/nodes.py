@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from typing import TYPE_CHECKING
 
 from ethnet.cli.common import (
     EXIT_OK,
@@ -14,8 +15,9 @@ from ethnet.cli.common import (
     progress,
     warn,
 )
-from ethnet.gitops.nodes import change_node_count, rotate_key
-from ethnet.gitops.sync import SyncResult
+
+if TYPE_CHECKING:
+    from ethnet.gitops.sync import SyncResult
 
 ROLES = ["validator", "rpc", "bootnode"]
 
@@ -64,6 +66,8 @@ def _report(result: SyncResult) -> int:
 
 
 def _node(args: argparse.Namespace) -> int:
+    from ethnet.gitops.nodes import change_node_count
+
     try:
         result = change_node_count(
             layout(args).root,
@@ -80,6 +84,8 @@ def _node(args: argparse.Namespace) -> int:
 
 
 def _rotate(args: argparse.Namespace) -> int:
+    from ethnet.gitops.nodes import rotate_key
+
     try:
         result = rotate_key(layout(args).root, args.env, args.node, now=now(), progress=progress)
     finally:

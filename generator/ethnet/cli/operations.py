@@ -19,11 +19,6 @@ from ethnet.cli.common import (
     warn,
 )
 from ethnet.errors import EthnetError
-from ethnet.gitops.promote import promote
-from ethnet.gitops.reseal import reseal
-from ethnet.gitops.status import environment_status, render_text
-from ethnet.repo.files import read_private_file
-from ethnet.seal.recovery import load_private_keys
 
 
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -90,6 +85,10 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
 
 
 def _reseal(args: argparse.Namespace) -> int:
+    from ethnet.gitops.reseal import reseal
+    from ethnet.repo.files import read_private_file
+    from ethnet.seal.recovery import load_private_keys
+
     try:
         certificate = args.cert.read_bytes()
     except OSError as exc:
@@ -129,6 +128,8 @@ def _reseal(args: argparse.Namespace) -> int:
 
 
 def _status(args: argparse.Namespace) -> int:
+    from ethnet.gitops.status import environment_status, render_text
+
     status = environment_status(layout(args).root, args.env, now=now())
     if args.json:
         sys.stdout.write(json.dumps(status.to_json(), indent=2) + "\n")
@@ -138,6 +139,8 @@ def _status(args: argparse.Namespace) -> int:
 
 
 def _promote(args: argparse.Namespace) -> int:
+    from ethnet.gitops.promote import promote
+
     try:
         result = promote(layout(args).root, args.source, args.target, now=now(), progress=progress)
     finally:

@@ -6,9 +6,7 @@ import argparse
 import re
 import sys
 from pathlib import Path
-
-from ruamel.yaml import YAML
-from ruamel.yaml.error import YAMLError
+from typing import TYPE_CHECKING
 
 from ethnet.cli.common import (
     EXIT_OK,
@@ -21,19 +19,10 @@ from ethnet.cli.common import (
     warn,
 )
 from ethnet.errors import EthnetError
-from ethnet.repo.emit import dump, dump_all
-from ethnet.repo.environment import load_certificate, read_yaml_file
-from ethnet.repo.files import read_private_file, write_atomically, write_private_file
-from ethnet.seal.certs import SealingCertificate, load_sealing_certificate
-from ethnet.seal.recovery import load_private_keys
 from ethnet.seal.scope import Scope
-from ethnet.seal.sealedsecret import (
-    merge_items,
-    seal_items,
-    sealed_secret,
-    unseal,
-    validate_sealed_secret,
-)
+
+if TYPE_CHECKING:
+    from ethnet.seal.certs import SealingCertificate
 
 # Secret data keys, as Kubernetes validates them (IsConfigMapKey).
 _SECRET_KEY = re.compile(r"[-._a-zA-Z0-9]{1,253}")
@@ -95,6 +84,11 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
 
 
 def _seal(args: argparse.Namespace) -> int:
+    from ethnet.repo.emit import dump
+    from ethnet.repo.files import write_atomically
+    from ethnet.seal.scope import Scope
+    from ethnet.seal.sealedsecret import seal_items, sealed_secret
+
     items = _items(args.from_literal, args.from_file)
     certificate = _certificate(args)
     if args.merge_into is not None:
@@ -126,6 +120,11 @@ def _merge(
     args: argparse.Namespace, items: dict[str, bytes], certificate: SealingCertificate
 ) -> int:
     """Like kubeseal --merge-into: the file's own name, namespace and scope decide."""
+    from ethnet.repo.emit import dump
+    from ethnet.repo.environment import read_yaml_file
+    from ethnet.repo.files import write_atomically
+    from ethnet.seal.sealedsecret import merge_items, validate_sealed_secret
+
     existing = validate_sealed_secret(
         read_yaml_file(args.merge_into, what="SealedSecret"), source=str(args.merge_into)
     )
@@ -173,6 +172,9 @@ def _items(literals: list[str], files: list[str]) -> dict[str, bytes]:
 
 
 def _certificate(args: argparse.Namespace) -> SealingCertificate:
+    from ethnet.repo.environment import load_certificate
+    from ethnet.seal.certs import load_sealing_certificate
+
     if args.cert is not None:
         try:
             pem = args.cert.read_bytes()
@@ -201,11 +203,19 @@ def _namespace(args: argparse.Namespace) -> str:
 
 
 def _unseal(args: argparse.Namespace) -> int:
+    from ruamel.yaml.error import YAMLError
+
+    from ethnet import yamlread
+    from ethnet.repo.emit import dump_all
+    from ethnet.repo.files import read_private_file, write_private_file
+    from ethnet.seal.recovery import load_private_keys
+    from ethnet.seal.sealedsecret import unseal
+
     keys = []
     for path in args.key:
         keys += load_private_keys(read_private_file(path), source=str(path))
     try:
-        documents = [d for d in YAML(typ="safe", pure=True).load_all(args.file.read_text()) if d]
+        documents = [d for d in yamlread.load_all(args.file.read_text()) if d]
     except FileNotFoundError:
         raise EthnetError(f"{args.file}: no such file") from None
     except YAMLError as exc:

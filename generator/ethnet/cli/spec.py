@@ -7,7 +7,6 @@ import sys
 from pathlib import Path
 
 from ethnet.cli.common import EXIT_OK, add_directory, load, network_file
-from ethnet.spec.schema import shipped_schema_text
 
 
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -46,5 +45,7 @@ def _check(args: argparse.Namespace) -> int:
 
 
 def _schema(args: argparse.Namespace) -> int:
+    from ethnet.spec.schema import shipped_schema_text
+
     sys.stdout.write(shipped_schema_text())
     return EXIT_OK

@@ -13,9 +13,9 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 
+from ethnet import yamlread
 from ethnet.errors import EthnetError
 
 KUSTOMIZATION_FILES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
@@ -53,7 +53,7 @@ def check_boundaries(root: Path) -> None:
 
 def _references(path: Path) -> Iterator[str]:
     try:
-        doc = YAML(typ="safe", pure=True).load(path.read_text(encoding="utf-8"))
+        doc = yamlread.load(path.read_text(encoding="utf-8"))
     except (OSError, YAMLError, UnicodeDecodeError) as exc:
         raise EthnetError(f"{path}: cannot be read as YAML ({exc})") from None
     if not isinstance(doc, dict):

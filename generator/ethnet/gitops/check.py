@@ -11,15 +11,16 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from ruamel.yaml import YAML
-
+from ethnet import yamlread
 from ethnet.chain.address import to_checksum_address
 from ethnet.chain.genesis import genesis_validators
 from ethnet.errors import EthnetError, SpecError
+from ethnet.gitops import journal
 from ethnet.gitops.boundaries import check_boundaries
 from ethnet.gitops.git import open_repository
 from ethnet.gitops.history import read_at, resolve_base
-from ethnet.gitops.sync import staged_build, tracked_files, work_dir
+from ethnet.gitops.paths import work_dir
+from ethnet.gitops.sync import staged_build, tracked_files
 from ethnet.manifests.environment import STATIC_NODES_FILE, active_nodes
 from ethnet.repo.keys import KeyMaterial
 from ethnet.repo.layout import NETWORK_FILE, RepoLayout
@@ -52,13 +53,37 @@ def check(
             Finding(str(p.location or NETWORK_FILE), f"{p.path}: {p.message}", "edit network.yaml")
             for p in exc.problems
         ]
-    findings = up_to_date(root, network, now)
+    findings = interrupted_sync(root)
+    findings += up_to_date(root, network, now)
     findings += _sealed_secret_scopes(root, network)
     findings += _keys_agree(root, network)
     findings += _images_pinned(root, network)
     if not allow_genesis_change:
         findings += _live_genesis_unchanged(root, network, base)
     return findings
+
+
+def interrupted_sync(root: Path) -> list[Finding]:
+    """A sync that died after it began writing leaves its journal: the repository is then
+    on its way to the new state, and the next sync gets it there."""
+    state = work_dir(root)
+    fix = "run ethnet sync: it finishes the interrupted sync from its journal and commits"
+    try:
+        pending = journal.pending(state)
+    except EthnetError as exc:
+        return [Finding(str(state / journal.JOURNAL), exc.message, exc.hint or fix)]
+    if pending is None:
+        return []
+    base = (pending.plan.base or "")[:12] or "(no commit)"
+    return [
+        Finding(
+            str(state / journal.JOURNAL),
+            f"an ethnet sync was interrupted while writing {len(pending.plan.changed)} "
+            f"file(s) and removing {len(pending.plan.removed)} on top of {base}: "
+            "the work tree is between the old state and the new one",
+            fix,
+        )
+    ]
 
 
 def up_to_date(root: Path, network: Network, now: datetime) -> list[Finding]:
@@ -86,7 +111,7 @@ def _rendered(root: Path, env: str) -> list[tuple[str, dict[str, Any]]]:
     directory = root / "rendered" / env
     docs = []
     for path in sorted(directory.glob("*.yaml")) if directory.is_dir() else []:
-        doc = YAML(typ="safe", pure=True).load(path.read_text())
+        doc = yamlread.load(path.read_text())
         if isinstance(doc, dict):
             docs.append((str(path.relative_to(root)), doc))
     return docs
@@ -132,7 +157,7 @@ def _keys_agree(root: Path, network: Network) -> list[Finding]:
         if not keys_path.is_file() or not genesis_path.is_file():
             continue  # reported as missing by the up-to-date check
         material = KeyMaterial.from_document(
-            YAML(typ="safe", pure=True).load(keys_path.read_text()), source=str(keys_path)
+            yamlread.load(keys_path.read_text()), source=str(keys_path)
         )
         resolved = network.environment(env)
         validators = sorted(

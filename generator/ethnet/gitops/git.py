@@ -7,6 +7,7 @@ from pathlib import Path
 import git
 
 from ethnet.errors import EthnetError
+from ethnet.gitops.paths import parse_porcelain
 
 
 def open_repository(root: Path) -> git.Repo:
@@ -31,19 +32,7 @@ def open_repository(root: Path) -> git.Repo:
 def changed_paths(repo: git.Repo) -> list[str]:
     """Paths with uncommitted changes (staged, unstaged or untracked), relative to the top."""
     output = repo.git.status("--porcelain=v1", "-z", "--untracked-files=all")
-    paths = []
-    entries = output.split("\0")
-    index = 0
-    while index < len(entries):
-        entry = entries[index]
-        index += 1
-        if not entry:
-            continue
-        status, path = entry[:2], entry[3:]
-        paths.append(path)
-        if status[0] in "RC":  # a rename or copy is followed by its source path
-            index += 1
-    return paths
+    return parse_porcelain(output)
 
 
 def head_commit(repo: git.Repo) -> str | None:

@@ -24,7 +24,7 @@ def sync_lock(directory: Path) -> Iterator[None]:
             break
         except FileExistsError:
             owner = _owner(path)
-            if owner is not None and _alive(owner):
+            if owner is not None and process_alive(owner):
                 raise EthnetError(
                     f"another ethnet sync (process {owner}) is running in this repository",
                     hint=f"wait for it; if it is gone, remove {path}",
@@ -47,7 +47,8 @@ def _owner(path: Path) -> int | None:
         return None
 
 
-def _alive(pid: int) -> bool:
+def process_alive(pid: int) -> bool:
+    """Whether process ``pid`` exists (on this machine)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:

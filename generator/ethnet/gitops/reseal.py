@@ -27,9 +27,9 @@ from pathlib import Path
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric import rsa
-from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 
+from ethnet import yamlread
 from ethnet.errors import EthnetError, UnsealError
 from ethnet.gitops.git import changed_paths, open_repository
 from ethnet.gitops.sync import SyncResult, sync
@@ -212,7 +212,7 @@ def _sealed_files(layout: RepoLayout, environment: str) -> list[_SealedFile]:
             continue
         source = layout.relative(path)
         try:
-            documents = list(YAML(typ="safe", pure=True).load_all(text))
+            documents = yamlread.load_all(text)
         except YAMLError as exc:
             mark = getattr(exc, "problem_mark", None)
             where = f"{source}:{mark.line + 1}:{mark.column + 1}" if mark else source
@@ -308,7 +308,7 @@ def _rewrite(layout: RepoLayout, sealed_file: _SealedFile, warnings: list[str]) 
 
 def _parses_as(text: str, expected: list[Any]) -> bool:
     try:
-        return list(YAML(typ="safe", pure=True).load_all(text)) == expected
+        return yamlread.load_all(text) == expected
     except YAMLError:
         return False
 

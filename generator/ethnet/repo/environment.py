@@ -12,9 +12,9 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 
+from ethnet import yamlread
 from ethnet.chain.keystore import STANDARD_SCRYPT, ScryptParams
 from ethnet.errors import EthnetError, RepositoryError
 from ethnet.repo.emit import dump
@@ -44,7 +44,7 @@ class EnvironmentKeys:
 def read_yaml_file(path: Path, *, what: str) -> object:
     """Safe-load one YAML document, with a located error for bad YAML."""
     try:
-        return YAML(typ="safe", pure=True).load(path.read_text(encoding="utf-8"))
+        return yamlread.load(path.read_text(encoding="utf-8"))
     except YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else str(path)

@@ -8,11 +8,11 @@ pull request shows exactly which objects change, and files are byte-stable.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from ruamel.yaml import YAML
-
+from ethnet import yamlread
 from ethnet.errors import EthnetError
 from ethnet.repo import kustomize
 from ethnet.repo.emit import dump
@@ -24,7 +24,7 @@ RENDERED_HEADER = (
 
 def split_documents(text: str, *, source: str) -> list[dict[str, Any]]:
     """The Kubernetes objects of a multi-document YAML stream."""
-    documents = [doc for doc in YAML(typ="safe", pure=True).load_all(text) if doc is not None]
+    documents = [doc for doc in yamlread.load_all(text) if doc is not None]
     for doc in documents:
         if not isinstance(doc, dict) or "kind" not in doc or "metadata" not in doc:
             raise EthnetError(f"{source}: kustomize produced something that is not an object")
@@ -53,5 +53,13 @@ def object_files(documents: list[dict[str, Any]], env: str) -> dict[str, str]:
 
 def render_environment(overlay: Path, env: str) -> dict[str, str]:
     """Build ``overlay`` with kustomize; the files of rendered/<env>/."""
-    text = kustomize.build(overlay)
-    return object_files(split_documents(text, source=f"overlays/{env}"), env)
+    return render_environments({env: overlay})[env]
+
+
+def render_environments(overlays: Mapping[str, Path]) -> dict[str, dict[str, str]]:
+    """``render_environment`` for every environment, the kustomize runs in parallel."""
+    texts = kustomize.build_many(list(overlays.values()))
+    return {
+        env: object_files(split_documents(text, source=f"overlays/{env}"), env)
+        for env, text in zip(overlays, texts, strict=True)
+    }
