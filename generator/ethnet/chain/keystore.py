@@ -19,7 +19,7 @@ import re
 import secrets
 import uuid
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TypedDict, TypeGuard
 
@@ -121,6 +121,22 @@ class KeystoreV3(TypedDict):
     version: int
 
 
+@dataclass(frozen=True)
+class KeystoreDraft:
+    """A keystore before its key derivation: the account key, the fresh randomness, the cost.
+
+    ``prepare_keystore`` makes one, ``derive_scrypt_key`` turns the password and ``salt``
+    into the derived key (the slow step, which may run in another process), and
+    ``assemble_keystore`` finishes the keystore. The repr shows no secret.
+    """
+
+    key: PrivateKey
+    salt: bytes = field(repr=False)
+    iv: bytes = field(repr=False)
+    key_id: uuid.UUID
+    params: ScryptParams
+
+
 def encrypt_keystore(
     key: PrivateKey,
     password: bytes,
@@ -131,38 +147,67 @@ def encrypt_keystore(
     """Encrypt ``key`` under ``password`` as geth's ``EncryptKey`` does.
 
     ``rng`` is called three times, in this order: 32 bytes of salt, 16 bytes of IV, and
-    16 bytes for the version-4 UUID ``id``.
+    16 bytes for the version-4 UUID ``id``. The three steps are also public, for callers
+    that derive many keys at once (``ethnet.repo.kdf_pool``).
     """
     if not isinstance(password, bytes):
         raise TypeError(f"password must be bytes, got {type(password).__name__}")
+    draft = prepare_keystore(key, params=params, rng=rng)
+    derived = derive_scrypt_key(password, draft.salt, draft.params)
+    return assemble_keystore(draft, derived)
 
-    # Step 1: fresh randomness.
+
+def prepare_keystore(
+    key: PrivateKey,
+    *,
+    params: ScryptParams = STANDARD_SCRYPT,
+    rng: Callable[[int], bytes] = secrets.token_bytes,
+) -> KeystoreDraft:
+    """Step 1 of ``encrypt_keystore``: draw the salt, IV and UUID from ``rng``, in that order.
+
+    Also refuses parameters OpenSSL cannot compute, before any work is started.
+    """
+    _check_computable(params)
     salt = _draw(rng, SALT_LENGTH)
     iv = _draw(rng, IV_LENGTH)
     key_id = uuid.UUID(bytes=_draw(rng, UUID_LENGTH), version=4)
+    return KeystoreDraft(key=key, salt=salt, iv=iv, key_id=key_id, params=params)
 
-    # Step 2: derive, encrypt, authenticate.
-    derived = _scrypt(password, salt, params)
-    ciphertext = _aes_128_ctr(derived[:16], iv, key.secret)
+
+def derive_scrypt_key(password: bytes, salt: bytes, params: ScryptParams) -> bytes:
+    """Step 2: ``scrypt(password, salt, n, r, p, dklen)``, the slow part of a keystore.
+
+    Pure, and its arguments pickle, so it can run in a worker process.
+    """
+    if not isinstance(password, bytes):
+        raise TypeError(f"password must be bytes, got {type(password).__name__}")
+    return _scrypt(password, salt, params)
+
+
+def assemble_keystore(draft: KeystoreDraft, derived: bytes) -> KeystoreV3:
+    """Step 3: encrypt the key under ``derived[:16]``, authenticate with ``derived[16:32]``."""
+    if len(derived) != draft.params.dklen:
+        raise ValueError(f"the derived key must be {draft.params.dklen} bytes, got {len(derived)}")
+    ciphertext = _aes_128_ctr(derived[:16], draft.iv, draft.key.secret)
     mac = keccak256(derived[16:32] + ciphertext)
-
+    params = draft.params
     return {
-        "address": key.address.hex(),
+        "address": draft.key.address.hex(),
         "crypto": {
             "cipher": CIPHER,
             "ciphertext": ciphertext.hex(),
-            "cipherparams": {"iv": iv.hex()},
+            "cipherparams": {"iv": draft.iv.hex()},
             "kdf": KDF_SCRYPT,
             "kdfparams": {
                 "dklen": params.dklen,
                 "n": params.n,
                 "p": params.p,
                 "r": params.r,
-                "salt": salt.hex(),
+                "salt": draft.salt.hex(),
             },
             "mac": mac.hex(),
         },
-        "id": str(key_id),
+        "id": str(draft.key_id),
         "version": KEYSTORE_VERSION,
     }
 
@@ -297,7 +342,7 @@ def _derive_key(crypto: Mapping[str, object], password: bytes) -> bytes:
     )
 
 
-def _scrypt(password: bytes, salt: bytes, params: ScryptParams) -> bytes:
+def _check_computable(params: ScryptParams) -> None:
     # OpenSSL refuses N >= 2^(16 r) and reports it as a MemoryError; say what is wrong.
     if params.n >= 1 << (16 * params.r):
         raise KeystoreError(
@@ -305,6 +350,10 @@ def _scrypt(password: bytes, salt: bytes, params: ScryptParams) -> bytes:
             f"(it needs n < 2^(16 r))",
             hint="geth's own parameters always use r=8",
         )
+
+
+def _scrypt(password: bytes, salt: bytes, params: ScryptParams) -> bytes:
+    _check_computable(params)
     try:
         kdf = Scrypt(salt=salt, length=params.dklen, n=params.n, r=params.r, p=params.p)
         return kdf.derive(password)

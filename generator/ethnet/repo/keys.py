@@ -7,8 +7,9 @@ recorded in ``keys.yaml``. Component secrets (the ethstats secret, database pass
 sealed the same way. Existing keys are never regenerated or re-sealed: adding a node adds
 items to the SealedSecret and leaves every other item's ciphertext byte-identical.
 
-The functions here are pure apart from the injected ``rng``; ``ethnet.repo.environment``
-reads and writes the files.
+The functions here are pure apart from the injected ``rng``, and from the worker processes
+that derive costly keystores (``ethnet.repo.kdf_pool``), which change no result;
+``ethnet.repo.environment`` reads and writes the files.
 """
 
 from __future__ import annotations
@@ -22,9 +23,17 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from ethnet.chain.address import parse_address, to_checksum_address
 from ethnet.chain.keys import PrivateKey, PublicKey
-from ethnet.chain.keystore import STANDARD_SCRYPT, ScryptParams, encrypt_keystore, keystore_json
+from ethnet.chain.keystore import (
+    STANDARD_SCRYPT,
+    KeystoreDraft,
+    ScryptParams,
+    assemble_keystore,
+    keystore_json,
+    prepare_keystore,
+)
 from ethnet.chain.nodekey import besu_node_key_file, geth_node_key_file
 from ethnet.errors import EthnetError, SealingError
+from ethnet.repo.kdf_pool import ScryptJob, derive_all
 from ethnet.seal.scope import Scope
 from ethnet.seal.sealedsecret import merge_items, seal_items, sealed_secret
 from ethnet.spec.model import Network
@@ -191,12 +200,18 @@ def generate_keys(
     rng: Rng = secrets.token_bytes,
     kdf: ScryptParams = STANDARD_SCRYPT,
     progress: Progress | None = None,
+    workers: int | None = None,
 ) -> KeyChanges:
     """Generate and seal whatever keys ``environment`` still lacks.
 
     ``sealed`` maps secret names to the existing SealedSecret documents. Raises when the
     existing material is inconsistent (a node in keys.yaml without its sealed items, or
     the reverse), was sealed for another certificate, or sits in another namespace.
+
+    All randomness is drawn first, node by node, in the order a one-at-a-time generation
+    would draw it; then the signers' keystore derivations run, one process per core when
+    they are costly (``ethnet.repo.kdf_pool``); ``workers`` bounds the processes (1 keeps
+    them in this one). The result is byte-identical for the same ``rng`` either way.
     """
     env = network.environment(environment)
     _check_existing(network, environment, existing, sealed, fingerprint, env.namespace)
@@ -206,13 +221,16 @@ def generate_keys(
     new_items: dict[str, dict[str, bytes]] = {}
     generated: list[str] = []
     missing = [n for n in required_nodes(network, environment) if n.name not in known]
+    drafts = []
     for index, required in enumerate(missing, start=1):
         if progress:
             progress(f"{environment}: generating key {index}/{len(missing)} ({required.name})")
-        identity, items = _generate_node(network.spec.profile, required, rng, kdf)
-        nodes.append(identity)
-        new_items.setdefault(keys_secret_name(required.role), {}).update(items)
-        generated.append(required.name)
+        drafts.append(_draw_node(network.spec.profile, required, rng, kdf))
+    finished = _finish_nodes(drafts, environment, workers, progress)
+    for draft, items in zip(drafts, finished, strict=True):
+        nodes.append(draft.identity)
+        new_items.setdefault(keys_secret_name(draft.identity.role), {}).update(items)
+        generated.append(draft.identity.name)
     secret_names = list(existing.secrets) if existing else []
     for secret, item, size in required_component_secrets(network):
         present = secret in documents and item in documents[secret]["spec"]["encryptedData"]
@@ -309,27 +327,67 @@ def _item_names(profile: str, role: str, node: str) -> list[str]:
     return names
 
 
-def _generate_node(
-    profile: str, required: RequiredNode, rng: Rng, kdf: ScryptParams
-) -> tuple[NodeIdentity, dict[str, bytes]]:
-    """A new node key (and for a Clique signer, an account keystore and its password)."""
+@dataclass(frozen=True)
+class _NodeDraft:
+    """A new node with all its randomness drawn; a signer's keystore is not derived yet."""
+
+    identity: NodeIdentity
+    items: dict[str, bytes] = field(repr=False)
+    keystore: KeystoreDraft | None = None
+    password: bytes = field(default=b"", repr=False)
+
+
+def _draw_node(profile: str, required: RequiredNode, rng: Rng, kdf: ScryptParams) -> _NodeDraft:
+    """A new node key (and for a Clique signer, an account key, its password and its
+    keystore's salt, IV and UUID), drawn from ``rng`` in that order."""
     node_key = PrivateKey.generate(rng)
     public = node_key.public_key.hex
     if profile == "besu-qbft":
         # A QBFT validator signs with its node key: its address is the node key's.
         address = to_checksum_address(node_key.address) if required.role == "validator" else None
         items = {node_item(required.name, BESU_NODE_KEY): besu_node_key_file(node_key).encode()}
-        return NodeIdentity(required.name, required.role, public, address), items
+        return _NodeDraft(NodeIdentity(required.name, required.role, public, address), items)
     items = {node_item(required.name, GETH_NODE_KEY): geth_node_key_file(node_key).encode()}
     if required.role != "validator":
-        return NodeIdentity(required.name, required.role, public), items
+        return _NodeDraft(NodeIdentity(required.name, required.role, public), items)
     account = PrivateKey.generate(rng)
-    password = rng(PASSWORD_BYTES).hex()
-    keystore = encrypt_keystore(account, password.encode("ascii"), params=kdf, rng=rng)
-    items[node_item(required.name, KEYSTORE)] = keystore_json(keystore).encode("utf-8")
-    items[node_item(required.name, PASSWORD)] = password.encode("ascii")
+    password = rng(PASSWORD_BYTES).hex().encode("ascii")
+    keystore = prepare_keystore(account, params=kdf, rng=rng)
     address = to_checksum_address(account.address)
-    return NodeIdentity(required.name, required.role, public, address), items
+    identity = NodeIdentity(required.name, required.role, public, address)
+    return _NodeDraft(identity, items, keystore, password)
+
+
+def _finish_nodes(
+    drafts: list[_NodeDraft], environment: str, workers: int | None, progress: Progress | None
+) -> list[dict[str, bytes]]:
+    """Every draft's items, with the signers' keystores derived (in parallel when costly)."""
+    signers = [(draft, draft.keystore) for draft in drafts if draft.keystore is not None]
+    jobs = [
+        ScryptJob(draft.password, keystore.salt, keystore.params) for draft, keystore in signers
+    ]
+
+    def report(done: int) -> None:
+        if progress:
+            progress(f"{environment}: derived keystore {done}/{len(jobs)}")
+
+    derivations = derive_all(jobs, workers=workers, on_done=report)
+    if progress and jobs:
+        count = len(derivations.processes)
+        where = f"{count} worker process{'es' * (count > 1)}" if derivations.in_workers else ""
+        progress(f"{environment}: keystores derived in {where or 'this process'}")
+    names = [draft.identity.name for draft, _ in signers]
+    derived = dict(zip(names, derivations.keys, strict=True))
+    finished = []
+    for draft in drafts:
+        items = dict(draft.items)
+        if draft.keystore is not None:
+            keystore = assemble_keystore(draft.keystore, derived[draft.identity.name])
+            name = draft.identity.name
+            items[node_item(name, KEYSTORE)] = keystore_json(keystore).encode("utf-8")
+            items[node_item(name, PASSWORD)] = draft.password
+        finished.append(items)
+    return finished
 
 
 def _seal_into(
