@@ -62,6 +62,12 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
         help="run even with uncommitted changes outside the network's files",
     )
     sync_parser.add_argument(
+        "--push",
+        action="store_true",
+        help="then push the branch to its upstream (else origin); a rejected push is "
+        "reported with the remote's reason and exit code 1, and the commit stays local",
+    )
+    sync_parser.add_argument(
         "--full",
         action="store_true",
         help="render every environment even when nothing changed since the last sync "
@@ -151,10 +157,12 @@ def _sync(args: argparse.Namespace) -> int:
 
     root = layout(args).root
     # The no-op fast path, before the rest of ethnet is even imported.
+    if args.push and args.no_commit:
+        raise EthnetError("--push and --no-commit do not go together")
     fast = not args.full and not args.no_commit
     if fast and fingerprint.unchanged_since_last_sync(root, allow_dirty=args.allow_dirty):
         info(UNCHANGED)
-        return EXIT_OK
+        return _push(root) if args.push else EXIT_OK
 
     from ethnet.gitops.sync import sync
 
@@ -176,13 +184,19 @@ def _sync(args: argparse.Namespace) -> int:
             info(f"{env}: generated and sealed {', '.join(keys)}")
     if result.unchanged:
         info(UNCHANGED)
-        return EXIT_OK
-    if not result.changed and not result.removed and result.commit is None:
+    elif not result.changed and not result.removed and result.commit is None:
         info("everything is up to date; nothing to commit")
-        return EXIT_OK
-    info(f"{len(result.changed)} file(s) written, {len(result.removed)} removed")
-    if result.commit:
-        info(f"committed {result.commit[:12]}")
+    else:
+        info(f"{len(result.changed)} file(s) written, {len(result.removed)} removed")
+        if result.commit:
+            info(f"committed {result.commit[:12]}")
+    return _push(root) if args.push else EXIT_OK
+
+
+def _push(root: Path) -> int:
+    from ethnet.gitops.git import open_repository, push
+
+    info(f"pushed to {push(open_repository(root))}")
     return EXIT_OK
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import git
@@ -69,3 +70,54 @@ def commit_paths(repo: git.Repo, paths: list[str] | None, message: str) -> str:
             else "the files are written; finish with git add and git commit",
         ) from None
     return repo.head.commit.hexsha
+
+
+def wait_for_index_lock(repo: git.Repo, timeout: float = 10.0) -> None:
+    """Wait while another git command holds the index (a git child of a sync that was
+    killed finishes on its own); refuse, with git's own advice, if it stays locked."""
+    lock = Path(repo.git_dir) / "index.lock"
+    deadline = time.monotonic() + timeout
+    while lock.exists():
+        if time.monotonic() > deadline:
+            raise EthnetError(
+                f"{lock} exists: another git command is running in this repository, "
+                "or one was killed while it held the index",
+                hint=f"wait for it; if no git command is running, remove {lock}",
+            )
+        time.sleep(0.05)
+
+
+def push(repo: git.Repo) -> str:
+    """Push the current branch to its upstream (else to origin, same name); where it went.
+    A rejected push raises with the remote's reason; the local commits stay as they are."""
+    try:
+        branch = repo.active_branch
+    except TypeError:
+        raise EthnetError(
+            "HEAD is detached: --push needs a branch", hint="git switch <branch> first"
+        ) from None
+    tracking = branch.tracking_branch()
+    if tracking is not None:
+        remote, target = tracking.remote_name, tracking.remote_head
+    elif "origin" in [r.name for r in repo.remotes]:
+        remote, target = "origin", branch.name
+    else:
+        raise EthnetError(
+            f"branch {branch.name} has no upstream and there is no remote named origin",
+            hint="git remote add origin <url>, or git branch --set-upstream-to",
+        )
+    head = repo.head.commit.hexsha
+    try:
+        repo.git.push("--quiet", remote, f"HEAD:refs/heads/{target}")
+    except git.GitCommandError as exc:
+        detail = "\n".join(
+            line for line in str(exc.stderr).strip().strip("'").splitlines() if line.strip()
+        )
+        raise EthnetError(
+            f"git push to {remote} ({target}) was rejected; commit {head[:12]} is kept "
+            f"locally, nothing is lost:\n{detail}",
+            hint=f"if {remote} has new commits: git pull {remote} {target} (ethnet sync "
+            "re-renders a conflict in rendered/ and concludes the merge), then ethnet sync "
+            "--push again; otherwise fix what the remote says",
+        ) from None
+    return f"{remote}/{target}"

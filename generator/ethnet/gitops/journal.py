@@ -26,7 +26,8 @@ from pathlib import Path
 
 from ethnet.errors import EthnetError
 from ethnet.gitops.lock import process_alive
-from ethnet.repo.files import write_files
+from ethnet.gitops.paths import COMMITTED
+from ethnet.repo.files import remove_temporaries, write_files
 
 JOURNAL = "journal"
 FORMAT = "ethnet-sync-journal/1"
@@ -136,11 +137,16 @@ def stage_prefix() -> str:
     return f"{STAGE_PREFIX}{os.getpid()}-"
 
 
-def clear_leftovers(state: Path) -> None:
-    """Remove staging copies and half-written journals of syncs that were killed.
-    Call only under the sync lock."""
+def clear_leftovers(state: Path, root: Path) -> None:
+    """Remove what syncs that were killed left: staging copies, half-written journals,
+    temporary files next to the files they were replacing in the work tree (which the
+    next commit would otherwise pick up). Call only under the sync lock."""
+    for top in COMMITTED:
+        if (root / top).is_dir():
+            remove_temporaries(root / top)
     if not state.is_dir():
         return
+    remove_temporaries(state)
     for entry in state.iterdir():
         if not entry.is_dir():
             continue

@@ -26,7 +26,13 @@ from ethnet.gitops import fingerprint, journal
 from ethnet.gitops.boundaries import check_boundaries
 from ethnet.gitops.deploy import deploy_files
 from ethnet.gitops.failpoints import failpoint
-from ethnet.gitops.git import changed_paths, commit_paths, head_commit, open_repository
+from ethnet.gitops.git import (
+    changed_paths,
+    commit_paths,
+    head_commit,
+    open_repository,
+    wait_for_index_lock,
+)
 from ethnet.gitops.lock import sync_lock
 from ethnet.gitops.paths import COMMITTED, OUTPUT_DIRS, is_committed, work_dir
 from ethnet.repo.emit import dump
@@ -76,7 +82,9 @@ def sync(
     repo = open_repository(root) if commit else None
     state = work_dir(root)
     with sync_lock(state):
-        journal.clear_leftovers(state)
+        journal.clear_leftovers(state, root)
+        if repo is not None:
+            wait_for_index_lock(repo)
         if repo is not None and not allow_dirty:
             _refuse_unrelated_changes(changed_paths(repo))
         if not full and commit and fingerprint.unchanged_since_last_sync(root, allow_dirty=True):

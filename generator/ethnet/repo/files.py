@@ -10,6 +10,10 @@ from pathlib import Path
 
 from ethnet.errors import EthnetError
 
+# Temporary files are written next to their targets and renamed into place; a process
+# killed in between leaves one behind, which ``remove_temporaries`` recognises by its name.
+TEMP_PREFIX = ".ethnet-tmp."
+TEMP_SUFFIX = ".tmp"
 PRIVATE_FILE_MODE = 0o600
 PRIVATE_DIR_MODE = 0o700
 
@@ -27,6 +31,15 @@ def write_files(files: Mapping[Path, str]) -> None:
     finally:
         for temp, _ in staged:
             temp.unlink(missing_ok=True)
+
+
+def remove_temporaries(directory: Path) -> None:
+    """Remove the temporary files that killed writers left under ``directory``."""
+    if not directory.is_dir():
+        return
+    for path in directory.rglob(f"{TEMP_PREFIX}*{TEMP_SUFFIX}"):
+        if path.is_file() and not path.is_symlink():
+            path.unlink(missing_ok=True)
 
 
 def write_atomically(path: Path, text: str) -> None:
@@ -80,7 +93,9 @@ def _private_dirs(directory: Path) -> None:
 
 
 def _stage(path: Path, data: bytes, *, mode: int) -> Path:
-    fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    fd, name = tempfile.mkstemp(
+        dir=path.parent, prefix=f"{TEMP_PREFIX}{path.name}.", suffix=TEMP_SUFFIX
+    )
     temp = Path(name)
     try:
         with os.fdopen(fd, "wb") as handle:
