@@ -110,9 +110,7 @@ def push(repo: git.Repo) -> str:
     try:
         repo.git.push("--quiet", remote, f"HEAD:refs/heads/{target}")
     except git.GitCommandError as exc:
-        detail = "\n".join(
-            line for line in str(exc.stderr).strip().strip("'").splitlines() if line.strip()
-        )
+        detail = _git_stderr(exc)
         raise EthnetError(
             f"git push to {remote} ({target}) was rejected; commit {head[:12]} is kept "
             f"locally, nothing is lost:\n{detail}",
@@ -121,3 +119,10 @@ def push(repo: git.Repo) -> str:
             "--push again; otherwise fix what the remote says",
         ) from None
     return f"{remote}/{target}"
+
+
+def _git_stderr(exc: git.GitCommandError) -> str:
+    """git's own message, without gitpython's ``stderr: '...'`` wrapping."""
+    text = str(exc.stderr).strip()
+    text = text.removeprefix("stderr:").strip().removeprefix("'").removesuffix("'")
+    return "\n".join(f"  {line.rstrip()}" for line in text.splitlines() if line.strip())
