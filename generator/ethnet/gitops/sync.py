@@ -247,7 +247,7 @@ def _build(
         outputs[stage / "deploy" / path] = dump(obj, header=DEPLOY_HEADER.format(engine=engine))
     for directory in ("rendered", "deploy"):
         shutil.rmtree(stage / directory, ignore_errors=True)
-    write_files(outputs)
+    write_files(outputs, durable=False)  # the staging copy: thrown away afterwards
     return SyncResult(generated_keys=generated.generated_keys, warnings=generated.warnings)
 
 

@@ -18,14 +18,15 @@ PRIVATE_FILE_MODE = 0o600
 PRIVATE_DIR_MODE = 0o700
 
 
-def write_files(files: Mapping[Path, str]) -> None:
+def write_files(files: Mapping[Path, str], *, durable: bool = True) -> None:
     """Write every file, or none: all are written to temporary files next to their targets
-    first, and only when that succeeded are they renamed into place."""
+    first, and only when that succeeded are they renamed into place. ``durable=False``
+    skips flushing each file to disk, for scratch copies that are thrown away anyway."""
     staged: list[tuple[Path, Path]] = []
     try:
         for path, text in files.items():
             path.parent.mkdir(parents=True, exist_ok=True)
-            staged.append((_stage(path, text.encode("utf-8"), mode=0o644), path))
+            staged.append((_stage(path, text.encode("utf-8"), mode=0o644, durable=durable), path))
         for temp, path in staged:
             os.replace(temp, path)
     finally:
@@ -92,7 +93,7 @@ def _private_dirs(directory: Path) -> None:
         os.chmod(created, PRIVATE_DIR_MODE)  # mkdir's mode is filtered by the umask
 
 
-def _stage(path: Path, data: bytes, *, mode: int) -> Path:
+def _stage(path: Path, data: bytes, *, mode: int, durable: bool = True) -> Path:
     fd, name = tempfile.mkstemp(
         dir=path.parent, prefix=f"{TEMP_PREFIX}{path.name}.", suffix=TEMP_SUFFIX
     )
@@ -100,8 +101,9 @@ def _stage(path: Path, data: bytes, *, mode: int) -> Path:
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
+            if durable:
+                handle.flush()
+                os.fsync(handle.fileno())
         os.chmod(temp, mode)
     except BaseException:
         temp.unlink(missing_ok=True)

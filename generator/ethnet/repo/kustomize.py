@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -43,13 +43,20 @@ def build(directory: Path) -> str:
     return proc.stdout
 
 
-def build_many(directories: Sequence[Path]) -> list[str]:
+def build_many(directories: Sequence[Path]) -> Iterator[str]:
     """``build`` for several kustomizations at once, one kustomize process per core (they
-    are independent and kustomize is CPU-bound); results in the order given. When several
-    fail, the first one's error in that order is raised, so the message is stable."""
+    are independent and kustomize is CPU-bound). Results come in the order given, each as
+    soon as it is ready, so the caller can work on one while the others still run. When
+    several fail, the first one's error in that order is raised, so the message is stable."""
     if len(directories) <= 1:
-        return [build(directory) for directory in directories]
+        yield from (build(directory) for directory in directories)
+        return
     workers = min(len(directories), os.cpu_count() or 1) + 1
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="kustomize") as pool:
         futures = [pool.submit(build, directory) for directory in directories]
-        return [future.result() for future in futures]
+        try:
+            for future in futures:
+                yield future.result()
+        finally:
+            for future in futures:
+                future.cancel()

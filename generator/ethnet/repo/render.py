@@ -59,6 +59,7 @@ def render_environment(overlay: Path, env: str) -> dict[str, str]:
 def render_environments(overlays: Mapping[str, Path]) -> dict[str, dict[str, str]]:
     """``render_environment`` for every environment, the kustomize runs in parallel."""
     texts = kustomize.build_many(list(overlays.values()))
+    # each environment is split and emitted while the later ones are still being built
     return {
         env: object_files(split_documents(text, source=f"overlays/{env}"), env)
         for env, text in zip(overlays, texts, strict=True)
