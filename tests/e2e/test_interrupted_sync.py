@@ -258,3 +258,45 @@ def test_keys_generated_before_the_kill_are_the_ones_kept(tmp_path: Path, refere
         assert (ws.repo / path).read_bytes() == data
     assert b"validator-4" in (ws.repo / keys).read_bytes()
     assert ws.run("check").stdout == "ethnet check: ok\n"
+
+
+def test_a_journal_overtaken_by_a_manual_commit_is_set_aside(
+    reference: Reference, tmp_path: Path
+) -> None:
+    """Someone reset the work tree and committed by hand after the kill: replaying the
+    journal onto another HEAD would be wrong, so it is kept aside and sync re-renders."""
+    ws = _copy(reference.origin, tmp_path)
+    proc = _sync_process(ws, failpoint="work-tree-written")
+    proc.communicate(timeout=300)
+    assert proc.returncode == -signal.SIGKILL
+    ws.git("reset", "-q", "--hard")
+    ws.git("clean", "-qfd")
+    (ws.repo / "README.md").write_text((ws.repo / "README.md").read_text() + "\nA note.\n")
+    ws.git("commit", "-qam", "A note")
+
+    proc = ws.run("sync")
+
+    assert "journal was set aside" in proc.stderr
+    aside = list((ws.repo / ".git" / "ethnet").glob("journal.abandoned-*"))
+    assert len(aside) == 1
+    assert ws.git("rev-parse", "HEAD^{tree}").strip() != reference.new_tree  # README differs
+    assert _files(ws.repo) == reference.new_files
+    assert ws.run("check").stdout == "ethnet check: ok\n"
+
+
+def test_an_unreadable_journal_is_reported_not_guessed(
+    reference: Reference, tmp_path: Path
+) -> None:
+    ws = _copy(reference.origin, tmp_path)
+    proc = _sync_process(ws, failpoint="journal-written")
+    proc.communicate(timeout=300)
+    plan = ws.repo / ".git" / "ethnet" / "journal" / "plan.json"
+    plan.write_text("{ truncated")
+    head = ws.git("rev-parse", "HEAD")
+
+    for command in ("sync", "check"):
+        failed = ws.run(command, ok=False)
+        assert failed.returncode == 1, command
+        assert "journal" in failed.stderr and "cannot be read" in failed.stderr, command
+        assert "Traceback" not in failed.stderr
+    assert ws.git("rev-parse", "HEAD") == head
