@@ -1,19 +1,22 @@
 """Property tests over network.yaml: documents built from the valid example by replacing,
 adding and deleting keys at any depth either load or fail with a SpecError whose every
 problem has a line and column; through the CLI the exit code is 0 or 1, never 2 or a
-traceback."""
+traceback; and sync of an edited repository either renders (and passes check) or
+fails located without writing anything."""
 
 from __future__ import annotations
 
 import contextlib
 import copy
 import io
+import re
+import shutil
 import tempfile
 from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 from ruamel.yaml import YAML
 
@@ -21,6 +24,7 @@ from ethnet.cli import main
 from ethnet.errors import SpecError
 from ethnet.spec.loader import parse_network
 from tests.conftest import EXAMPLES
+from tests.reliability.conftest import make_workspace, snapshot
 
 BASE = YAML(typ="safe", pure=True).load((EXAMPLES / "besu-qbft" / "network.yaml").read_text())
 
@@ -168,3 +172,72 @@ def test_spec_check_exits_0_or_1_never_2_or_a_traceback(doc):
         if code == 1:
             assert err.getvalue().strip(), "exit 1 without a message"
             assert "network.yaml:" in err.getvalue()
+
+
+# Values an operator might plausibly write, so that a good share of the edited documents is
+# valid and actually renders (the random `values` above mostly fail validation).
+plausible = st.one_of(
+    st.integers(min_value=0, max_value=7),
+    st.booleans(),
+    st.sampled_from(
+        ["hyperledger/besu:26.1.0", "hyperledger/besu:latest", "dev", "qa", "acme", "2",
+         "argocd", "flux", "both", "1000 ether", "0x1c9c380", "10Gi", "500m", "prod"]
+    ),
+)  # fmt: skip
+
+
+@st.composite
+def edited_networks(draw: st.DrawFn, base: Any) -> Any:
+    doc = copy.deepcopy(base)
+    for _ in range(draw(st.integers(min_value=1, max_value=3))):
+        action = draw(st.sampled_from(["same type", "same type", "plausible", "random", "delete"]))
+        paths = [p for p in _paths(doc) if p]
+        if action == "same type":  # scalars only: a value of the same kind
+            paths = [p for p in paths if not isinstance(_at(doc, p), dict | list)] or paths
+        path = draw(st.sampled_from(paths))
+        parent = _at(doc, path[:-1])
+        current = parent[path[-1]]
+        if action == "delete":
+            del parent[path[-1]]
+        elif action == "same type" and isinstance(current, bool):
+            parent[path[-1]] = draw(st.booleans())
+        elif action == "same type" and isinstance(current, int):
+            parent[path[-1]] = draw(st.integers(min_value=0, max_value=max(8, current * 2)))
+        else:
+            parent[path[-1]] = draw(values if action == "random" else plausible)
+    return doc
+
+
+LOCATED = re.compile(r"(network\.yaml:\d+:\d+|overlays/[^ :]+)")
+
+
+@settings(
+    max_examples=30,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+@given(data=st.data())
+def test_sync_renders_or_fails_located_and_writes_nothing(template_network, cli, tmp_path, data):
+    """Any edit of a real repository's network.yaml: sync exits 0 and the result passes
+    check, or it exits 1 with a located message and the repository is exactly as before."""
+    base = YAML(typ="safe", pure=True).load((template_network.repo / "network.yaml").read_text())
+    doc = data.draw(edited_networks(base))
+    ws = make_workspace(Path(tempfile.mkdtemp(dir=tmp_path)))
+    shutil.copytree(template_network.repo, ws.repo, symlinks=True)
+    shutil.copytree(template_network.home, ws.home, symlinks=True)
+    (ws.repo / "network.yaml").write_text(_dump(doc), encoding="utf-8")
+    before = snapshot(ws)
+
+    run = cli(ws, "sync")
+
+    assert run.returncode in (0, 1), run.stderr
+    event(f"sync exit {run.returncode}")
+    if run.returncode == 1:
+        assert LOCATED.search(run.stderr), run.stderr
+        assert snapshot(ws) == before, "a failed sync changed the repository"
+        left = {p.name for p in (ws.repo / ".git" / "ethnet").iterdir()}
+        assert left <= {"fingerprint"}, left
+    else:
+        checked = cli(ws, "check")
+        assert checked.returncode == 0, checked.stderr
+    shutil.rmtree(ws.root)
