@@ -296,6 +296,22 @@ def seeded_rng(seed: str) -> Callable[[int], bytes]:
     return draw
 
 
+def machine_busy_seconds() -> float | None:
+    """CPU seconds every process on the machine has used since boot (Linux), else None."""
+    try:
+        fields = [int(v) for v in Path("/proc/stat").read_text().splitlines()[0].split()[1:9]]
+    except (OSError, ValueError, IndexError):
+        return None
+    idle = fields[3] + fields[4]  # idle and iowait
+    return (sum(fields) - idle) / os.sysconf("SC_CLK_TCK")
+
+
+def own_cpu_seconds() -> float:
+    """CPU seconds of this process and its finished children (the pool's workers)."""
+    t = os.times()
+    return t.user + t.system + t.children_user + t.children_system
+
+
 def bench_keys() -> list[str]:
     import eth_keyfile
 
@@ -332,9 +348,11 @@ def bench_keys() -> list[str]:
     private, _ = generate_sealing_key(now=datetime.now(UTC), bits=2048)
     public = private.public_key()
     outputs: dict[int | None, set[str]] = {1: set(), None: set()}
+    others: dict[int | None, list[float]] = {1: [], None: []}
 
     def whole(workers: int | None) -> float:
         # The same pinned rng every time: both modes do exactly the same work.
+        busy, own = machine_busy_seconds(), own_cpu_seconds()
         start = time.perf_counter()
         changes = generate_keys(
             network,
@@ -347,6 +365,9 @@ def bench_keys() -> list[str]:
             workers=workers,
         )
         elapsed = time.perf_counter() - start
+        busy_after = machine_busy_seconds()
+        if busy is not None and busy_after is not None:
+            others[workers].append(max(0.0, busy_after - busy - (own_cpu_seconds() - own)))
         documents = [changes.material.to_document(), *changes.sealed.values()]
         outputs[workers].add("".join(dump(doc) for doc in documents))
         return elapsed
@@ -370,6 +391,16 @@ def bench_keys() -> list[str]:
     near_linear = speedup >= NEAR_LINEAR * reachable
     ratio = ours_t.median / theirs_t.median
     noise = " (within 5%: run-to-run noise)" if 0.95 <= ratio <= 1.05 else ""
+    contention = (
+        "Other processes on this machine used "
+        + ", ".join(fmt(v) for v in others[1])
+        + " of CPU during the sequential runs and "
+        + ", ".join(fmt(v) for v in others[None])
+        + " during the parallel runs (from /proc/stat, minus this process and its workers): "
+        "a parallel run can only gain from cores nothing else is using. "
+        if others[1] and others[None]
+        else ""
+    )
     whole_row = f"ethnet `generate_keys`, geth-clique, {CLIQUE_SIGNERS} signers ({nodes} nodes, "
     return [
         "| Measurement | Median | Min | Target | Result |",
@@ -396,9 +427,9 @@ def bench_keys() -> list[str]:
         "Speed-up is the ratio of medians; the parallel time includes starting the worker "
         "processes, each of which imports the parent's `__main__` (here `run.py`, which "
         "imports only the standard library at the top; under the `ethnet` command it is "
-        "`ethnet.cli`, about 0.7 s more per pool). "
-        f"{KEYSTORE_REPS} repetitions for every row. eth-keyfile uses a 16-byte salt, ethnet "
-        "a 32-byte one (as geth); the scrypt cost is the same.",
+        "`ethnet.cli`). "
+        f"{contention}{KEYSTORE_REPS} repetitions for every row. eth-keyfile uses a "
+        "16-byte salt, ethnet a 32-byte one (as geth); the scrypt cost is the same.",
     ]
 
 
