@@ -21,6 +21,8 @@ GIT_IDENTITY = {
     "GIT_COMMITTER_NAME": "ethnet tests",
     "GIT_COMMITTER_EMAIL": "tests@ethnet.invalid",
 }
+# Every Workspace made, so tests/e2e/conftest.py can scan each flow's repositories for leaks.
+WORKSPACES: list[Workspace] = []
 
 
 @dataclass
@@ -32,6 +34,9 @@ class Workspace:
     home: Path
     tmp: Path
     outputs: list[str]
+
+    def __post_init__(self) -> None:
+        WORKSPACES.append(self)
 
     def env(self) -> dict[str, str]:
         return {
