@@ -122,3 +122,14 @@ def test_sealing_key_init_refuses_out_inside_the_repository(network: Workspace, 
     assert "inside the repository" in run.stderr
     assert snapshot(network) == before
     assert not list(network.key_path("net", "dev").parent.iterdir())  # no key made either
+
+
+def test_an_existing_ethnet_home_open_to_others_is_made_private(tmp_path: Path):
+    """$ETHNET_HOME made beforehand with the usual umask (0755): ethnet takes group and
+    other access away before it writes a private key into it."""
+    ws = make_workspace(tmp_path / "ws")
+    ws.home.mkdir(mode=0o755)
+    ws.home.chmod(0o755)
+    ethnet_new(ws)
+    assert _mode(ws.home) == 0o700
+    assert _mode(ws.key_path("net", "dev")) == 0o600

@@ -21,6 +21,7 @@ from cookiecutter.main import cookiecutter
 
 from ethnet.chain.keystore import STANDARD_SCRYPT, ScryptParams
 from ethnet.errors import EthnetError
+from ethnet.gitops import fingerprint
 from ethnet.gitops.git import commit_paths
 from ethnet.gitops.sync import SyncResult, sync
 from ethnet.repo.emit import dump
@@ -89,6 +90,7 @@ def new_network(
             result.dev_keys[env] = secret_path
         result.sync = sync(directory, now=now, commit=False, rng=rng, kdf=kdf, progress=progress)
         result.commit = commit_paths(repo, None, f"ethnet new: {network.name}\n")
+        fingerprint.record(directory)  # the first sync has nothing to do
     except BaseException:
         shutil.rmtree(directory, ignore_errors=True)
         raise

@@ -82,6 +82,16 @@ def read_private_file(path: Path) -> bytes:
     return path.read_bytes()
 
 
+def make_private_directory(directory: Path) -> None:
+    """Create ``directory`` (mode 0700), or take away group and other access from an
+    existing one: for ethnet's own directories such as $ETHNET_HOME, which can exist
+    already (made by hand, by a tool, with the default umask)."""
+    _private_dirs(directory)
+    mode = stat.S_IMODE(directory.stat().st_mode)
+    if mode & (stat.S_IRWXG | stat.S_IRWXO):
+        os.chmod(directory, PRIVATE_DIR_MODE)
+
+
 def _private_dirs(directory: Path) -> None:
     missing = []
     current = directory

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from ethnet.errors import EthnetError
-from ethnet.repo.files import write_files, write_private_file
+from ethnet.repo.files import make_private_directory, write_files, write_private_file
 from ethnet.repo.layout import RepoLayout, is_inside, sealing_key_path
 from ethnet.seal.certs import (
     certificate_pem,
@@ -64,6 +64,7 @@ def init_sealing_key(
             f"ETHNET_HOME ({home}) is inside the repository; the private key must stay outside it"
         )
     key, certificate = generate_sealing_key(now=now, bits=bits)
+    make_private_directory(home)
     write_private_file(key_path, private_key_pem(key))
     try:
         write_files({cert_path: certificate_pem(certificate).decode("ascii")})
