@@ -173,7 +173,7 @@ def _sync(args: argparse.Namespace) -> int:
             commit=not args.no_commit,
             allow_dirty=args.allow_dirty,
             progress=progress,
-            full=args.full,
+            full=True,  # the fingerprint was compared above; no need to hash it all again
         )
     finally:
         end_progress()
