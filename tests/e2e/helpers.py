@@ -98,3 +98,21 @@ def secret_items(secret: dict[str, object]) -> dict[str, bytes]:
     data = secret["data"]
     assert isinstance(data, dict)
     return {key: base64.b64decode(value) for key, value in data.items()}
+
+
+def new_network(root: Path, *settings: str) -> Workspace:
+    """A Workspace under ``root`` whose repository ``ethnet new --no-input`` made, with
+    ``--set`` for each of ``settings`` (``"environments=dev,prod"``...)."""
+    ws = Workspace(root, root / "net", root / "home", root / "tmp", [])
+    ws.tmp.mkdir(parents=True)
+    args = [arg for setting in settings for arg in ("--set", setting)]
+    proc = subprocess.run(
+        [str(ETHNET), "new", str(ws.repo), "--no-input", *args],
+        env=ws.env(),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    ws.outputs += [proc.stdout, proc.stderr]
+    return ws

@@ -30,7 +30,7 @@ import pytest
 
 from ethnet.gitops.failpoints import VARIABLE as FAILPOINT
 from ethnet.repo.files import TEMP_PREFIX
-from tests.e2e.helpers import ETHNET, Workspace
+from tests.e2e.helpers import ETHNET, Workspace, new_network
 
 pytestmark = pytest.mark.slow
 
@@ -107,16 +107,7 @@ def _wait_for_git(ws: Workspace) -> None:
 @pytest.fixture(scope="module")
 def reference(tmp_path_factory: pytest.TempPathFactory) -> Reference:
     root = tmp_path_factory.mktemp("interrupted")
-    origin = Workspace(root, root / "net", root / "home", root / "tmp", [])
-    origin.tmp.mkdir()
-    made = subprocess.run(
-        [str(ETHNET), "new", str(origin.repo), "--no-input", "--set", "environments=dev,prod"],
-        env=origin.env(),
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert made.returncode == 0, made.stderr
+    origin = new_network(root, "environments=dev,prod")
     network = origin.repo / "network.yaml"
     text = network.read_text()
     assert "  components:" in text

@@ -8,23 +8,14 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.helpers import ETHNET, Workspace
+from tests.e2e.helpers import Workspace, new_network
 
 pytestmark = pytest.mark.slow
 
 
 @pytest.fixture
 def pushed(tmp_path: Path) -> Workspace:
-    ws = Workspace(tmp_path, tmp_path / "net", tmp_path / "home", tmp_path / "tmp", [])
-    ws.tmp.mkdir()
-    proc = subprocess.run(
-        [str(ETHNET), "new", str(ws.repo), "--no-input", "--set", "environments=dev"],
-        env=ws.env(),
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert proc.returncode == 0, proc.stderr
+    ws = new_network(tmp_path, "environments=dev")
     remote = tmp_path / "remote.git"
     subprocess.run(["git", "init", "-q", "--bare", "-b", "main", str(remote)], check=True)
     ws.git("remote", "add", "origin", str(remote))

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.helpers import ETHNET, Workspace
+from tests.e2e.helpers import ETHNET, Workspace, new_network
 
 pytestmark = pytest.mark.slow
 
@@ -23,18 +23,7 @@ RENDERED = "with kustomize"
 
 @pytest.fixture(scope="module")
 def synced(tmp_path_factory: pytest.TempPathFactory) -> Workspace:
-    root = tmp_path_factory.mktemp("fingerprint")
-    ws = Workspace(root, root / "net", root / "home", root / "tmp", [])
-    ws.tmp.mkdir()
-    proc = subprocess.run(
-        [str(ETHNET), "new", str(ws.repo), "--no-input", "--set", "environments=dev,prod"],
-        env=ws.env(),
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert proc.returncode == 0, proc.stderr
-    return ws
+    return new_network(tmp_path_factory.mktemp("fingerprint"), "environments=dev,prod")
 
 
 def _sync(ws: Workspace, *args: str) -> str:
