@@ -19,6 +19,7 @@ import subprocess
 from pathlib import Path
 
 from ethnet.errors import EthnetError
+from ethnet.gitops import journal
 from ethnet.gitops.paths import COMMITTED, is_committed, parse_porcelain, work_dir
 from ethnet.repo import kustomize
 from ethnet.repo.files import write_files
@@ -58,17 +59,12 @@ def record(root: Path) -> None:
     write_files({directory / FILE_NAME: compute(root) + "\n"})
 
 
-def forget(root: Path) -> None:
-    """Drop the recorded digest, so the next sync renders for real."""
-    (work_dir(root) / FILE_NAME).unlink(missing_ok=True)
-
-
 def unchanged_since_last_sync(root: Path, *, allow_dirty: bool = False) -> bool:
     """True when a sync would find nothing to do: the recorded digest matches, no
     interrupted sync waits to be finished, and git has nothing to commit (nor, unless
     ``allow_dirty``, any other uncommitted change, which sync would refuse)."""
     state = work_dir(root)
-    if (state / "journal").exists() or (root / ".git" / "MERGE_HEAD").exists():
+    if (state / journal.JOURNAL).exists() or (root / ".git" / "MERGE_HEAD").exists():
         return False
     stored = recorded(root)
     if stored is None:

@@ -26,7 +26,7 @@ from pathlib import Path
 
 from ethnet.errors import EthnetError
 from ethnet.gitops.lock import process_alive
-from ethnet.gitops.paths import COMMITTED
+from ethnet.gitops.paths import COMMITTED, OUTPUT_DIRS
 from ethnet.repo.files import remove_temporaries, write_files
 
 JOURNAL = "journal"
@@ -65,11 +65,8 @@ def begin(state: Path, plan: Plan, files: Mapping[str, str]) -> None:
         raise EthnetError(f"{state / JOURNAL} exists: an interrupted sync was not finished")
     draft = Path(tempfile.mkdtemp(prefix="journal.new-", dir=state))
     try:
-        for relative, text in files.items():
-            target = draft / "files" / relative
-            target.parent.mkdir(parents=True, exist_ok=True)
-            _write_durably(target, text.encode("utf-8"))
-        _write_durably(draft / "plan.json", _plan_json(plan).encode("utf-8"))
+        contents = {draft / "files" / relative: text for relative, text in files.items()}
+        write_files({**contents, draft / "plan.json": _plan_json(plan)})
         _sync_directory_tree(draft)
         os.rename(draft, state / JOURNAL)
         _sync_directory(state)
@@ -163,7 +160,7 @@ def _owner_alive(name: str) -> bool:
 
 def prune_empty_dirs(root: Path) -> None:
     """Remove directories left empty under the output directories."""
-    for name in ("rendered", "deploy", "base", "components"):
+    for name in OUTPUT_DIRS:
         directory = root / name
         if not directory.is_dir():
             continue
@@ -181,13 +178,6 @@ def _holds(path: Path, data: bytes) -> bool:
 
 def _plan_json(plan: Plan) -> str:
     return json.dumps({"format": FORMAT, **asdict(plan)}, indent=2, sort_keys=True) + "\n"
-
-
-def _write_durably(path: Path, data: bytes) -> None:
-    with open(path, "wb") as handle:
-        handle.write(data)
-        handle.flush()
-        os.fsync(handle.fileno())
 
 
 def _sync_directory(path: Path) -> None:
